@@ -1,0 +1,159 @@
+"""Readers that turn YAML nodes into typed values, reporting what is wrong and where.
+
+A reader takes a node and returns a value or raises `FieldError`. `read_mapping` applies a spec
+of readers to a mapping, refusing unknown keys (listing the valid ones) and missing required ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from .dates import EdtfDate, parse_date
+from .errors import Problems
+from .yamlnodes import Map, Node, Scalar, Seq
+
+SLUG = re.compile(r"^[a-z0-9-]+$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+Reader = Callable[[Node], Any]
+
+
+class FieldError(Exception):
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, Seq):
+        return "a list"
+    if isinstance(node, Map):
+        return "a mapping"
+    return f"'{node.value}'"
+
+
+def scalar(node: Node, what: str = "text") -> Scalar:
+    if not isinstance(node, Scalar):
+        raise FieldError(node, f"expected {what}, found {_kind(node)}")
+    return node
+
+
+def text(node: Node) -> str:
+    value = scalar(node).value.strip()
+    if not value:
+        raise FieldError(node, "must not be empty")
+    return value
+
+
+def slug(node: Node) -> str:
+    value = text(node)
+    if not SLUG.match(value):
+        raise FieldError(node, f"'{value}' is not a valid id: use lowercase letters, digits and '-'")
+    return value
+
+
+def integer(node: Node) -> int:
+    value = scalar(node, "a whole number").value.strip()
+    if isinstance(node, Scalar) and not node.plain or not value.isdigit() or not value.isascii():
+        hint = " (write it without commas or spaces)" if re.fullmatch(r"[\d,. ]+", value) else ""
+        sign = " (counts cannot be negative)" if value.startswith("-") else ""
+        raise FieldError(node, f"expected a non-negative whole number, found '{value}'{hint}{sign}")
+    return int(value)
+
+
+def edtf(node: Node) -> EdtfDate:
+    value = text(node)
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise FieldError(node, str(exc)) from None
+
+
+def web_url(node: Node) -> str:
+    value = text(node)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FieldError(node, f"'{value}' is not an http or https URL")
+    return value
+
+
+def language(node: Node) -> str:
+    value = text(node)
+    if not LANGUAGE.match(value):
+        raise FieldError(node, f"'{value}' is not a BCP 47 language tag (e.g. en, ar, fr-CA)")
+    return value
+
+
+def choice(*allowed: str) -> Reader:
+    def read(node: Node) -> str:
+        value = text(node)
+        if value not in allowed:
+            raise FieldError(node, f"'{value}' is not one of: {', '.join(allowed)}")
+        return value
+
+    return read
+
+
+def list_of(reader: Reader, *, non_empty: bool = False) -> Callable[[Node, Problems], list[Any]]:
+    """Read a list, reporting each bad item and keeping the good ones."""
+
+    def read(node: Node, problems: Problems) -> list[Any]:
+        if not isinstance(node, Seq):
+            raise FieldError(node, f"expected a list, found {_kind(node)}")
+        if non_empty and not node.items:
+            raise FieldError(node, "must list at least one item")
+        values = []
+        for item in node.items:
+            try:
+                values.append((item, reader(item)))
+            except FieldError as exc:
+                problems.add(exc.node.line, exc.message, exc.node.col)
+        return values
+
+    read.collects = True  # type: ignore[attr-defined]
+    return read
+
+
+def read_mapping(
+    node: Node,
+    spec: dict[str, Callable[..., Any]],
+    required: tuple[str, ...],
+    problems: Problems,
+    what: str,
+) -> dict[str, tuple[Node, Any]] | None:
+    """Apply `spec` to a mapping; returns {key: (node, value)} for the keys that read cleanly.
+
+    Readers marked `collects` also receive `problems` (lists and nested records report each
+    item). Returns None when the node is not a mapping or a required key is missing or broken.
+    """
+    if not isinstance(node, Map):
+        problems.add(node.line, f"{what} must be a mapping of fields, found {_kind(node)}", node.col)
+        return None
+    values: dict[str, tuple[Node, Any]] = {}
+    ok = True
+    for key, value_node in node.items:
+        reader = spec.get(key.value)
+        if reader is None:
+            problems.add(key.line, f"unknown field '{key.value}' in {what}; valid fields: {', '.join(spec)}", key.col)
+            continue
+        if isinstance(value_node, Scalar) and value_node.is_null:
+            if key.value in required:
+                problems.add(key.line, f"'{key.value}' in {what} must have a value", key.col)
+                ok = False
+            continue
+        try:
+            collects = getattr(reader, "collects", False)
+            values[key.value] = (value_node, reader(value_node, problems) if collects else reader(value_node))
+        except FieldError as exc:
+            problems.add(exc.node.line, f"{key.value}: {exc.message}", exc.node.col)
+            if key.value in required:
+                ok = False
+    for name in required:
+        if name not in node.keys:
+            problems.add(node.line, f"missing required field '{name}' in {what}", node.col)
+            ok = False
+    return values if ok else None

@@ -1,0 +1,103 @@
+"""Read content/ from disk into parsed records: the only stage that touches the content tree.
+
+Symbolic links are reported, not followed, so nothing outside content/ is ever read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem
+from .model import MEASURES, Event, Page, Publisher, Region, Site
+from .parse import parse_entry, parse_page, parse_publishers, parse_regions, parse_site
+
+
+@dataclass
+class Loaded:
+    root: str = "content"
+    site: Site | None = None
+    regions: list[Region] = field(default_factory=list)
+    publishers: list[Publisher] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _read(path: Path, label: str, problems: list[Problem]) -> str | None:
+    if path.is_symlink():
+        problems.append(Problem(label, 1, "symbolic links are not followed: replace the link with the file"))
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(label, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+    except OSError as exc:
+        problems.append(Problem(label, 1, f"cannot read: {exc.strerror}"))
+    return None
+
+
+def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tuple[Path, str]]:
+    """Every `*.md` under `folder`, sorted, without following symbolic links."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        for name in sorted(dirnames):
+            if (here / name).is_symlink():
+                problems.append(Problem(f"{label}/{(here / name).relative_to(folder)}", 1, "symbolic links are not followed"))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(filenames):
+            if name.endswith(".md"):
+                path = here / name
+                found.append((path, f"{label}/{path.relative_to(folder).as_posix()}"))
+    return found
+
+
+def load_content(content: Path) -> Loaded:
+    """Parse site.yaml, the registries, pages and events; collect every problem on the way."""
+    root = content.as_posix().rstrip("/")
+    out = Loaded(root=root)
+    if not content.is_dir():
+        out.problems.append(Problem(root, 0, "content folder not found"))
+        return out
+
+    site_text = _read(content / "site.yaml", f"{root}/site.yaml", out.problems) if (content / "site.yaml").exists() else None
+    if site_text is None and not (content / "site.yaml").exists():
+        out.problems.append(Problem(f"{root}/site.yaml", 0, "missing: every archive needs a site.yaml with title, description and base_url"))
+    if site_text is not None:
+        out.site, problems = parse_site(site_text, f"{root}/site.yaml")
+        out.problems += problems
+    measures = out.site.measures if out.site else MEASURES
+
+    for name, parse, target in (
+        ("regions.yaml", parse_regions, out.regions),
+        ("sources.yaml", parse_publishers, out.publishers),
+    ):
+        path = content / name
+        if not path.exists():
+            if name == "regions.yaml":
+                out.problems.append(Problem(f"{root}/{name}", 0, "missing: list the archive's regions here"))
+            continue
+        text = _read(path, f"{root}/{name}", out.problems)
+        if text is not None:
+            records, problems = parse(text, f"{root}/{name}")
+            target.extend(records)
+            out.problems += problems
+
+    for path, label in markdown_files(content / "pages", out.problems, f"{root}/pages"):
+        text = _read(path, label, out.problems)
+        if text is not None:
+            page, problems = parse_page(text, label)
+            out.problems += problems
+            if page:
+                out.pages.append(page)
+
+    for path, label in markdown_files(content / "events", out.problems, f"{root}/events"):
+        text = _read(path, label, out.problems)
+        if text is not None:
+            event, problems = parse_entry(text, label, measures)
+            out.problems += problems
+            if event:
+                out.events.append(event)
+    return out

@@ -1,0 +1,197 @@
+"""Render the archive into pages: one Jinja environment, built here, and the list of pages.
+
+Templates are looked up in the site's own `templates/` folder first, then the theme's, so a site
+overrides any single template without copying the theme. Templates from contributed content run
+in Jinja's sandbox; autoescape is on everywhere and an undefined variable fails the build.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import display, timeline
+from .dates import EdtfDate, format_date
+from .i18n import direction, load_table, translator
+from .markdown import render_markdown
+from .model import Archive, Event, Tally
+
+THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: str  # relative to the output folder, e.g. "events/x/index.html"
+    content: bytes
+
+
+def _url(root: str, target: str) -> str:
+    """Relative link to `target` (a site path like 'events/x/'), naming index.html so it works from disk."""
+    if target.endswith("/") or target == "":
+        target += "index.html"
+    return root + target
+
+
+def environment(archive: Archive, theme: Path, overrides: Path | None) -> SandboxedEnvironment:
+    loaders = [FileSystemLoader(str(overrides))] if overrides and overrides.is_dir() else []
+    loaders.append(FileSystemLoader(str(theme / "templates")))
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    site = archive.site
+    table = load_table(theme / "strings.yaml")
+    t = translator(table, site.language)
+    tree = timeline.RegionTree(archive.regions, archive.events)
+    publishers = {p.id: p for p in archive.publishers}
+
+    def date(value: EdtfDate | None) -> str:
+        return format_date(value, t) if value else ""
+
+    def label(prefix: str, name: str) -> str:
+        """A measure or group in the reader's language; site-defined ones by their slug."""
+        return t(prefix + name) if prefix + name in table else name.replace("-", " ")
+
+    def headline(event: Event) -> str:
+        tally = timeline.headline(event, site.measures)
+        if tally is None:
+            return ""
+        text = f"{display.figure(tally, t)} {label('measure_', tally.measure)}"
+        return text if tally.group == "all" else f"{text} ({label('group_', tally.group)})"
+
+    @pass_context
+    def url(context: Context, target: str) -> str:
+        return _url(context["root"], target)
+
+    def publisher_name(source_id: str, event: Event) -> str:
+        source = event.source(source_id)
+        publisher = publishers.get(source_id)
+        return (source.name if source and source.name else "") or (publisher.name if publisher else source_id)
+
+    env.globals.update(
+        site=site,
+        t=t,
+        url=url,
+        dir=direction(site.language),
+        lang=site.language,
+        nav_pages=archive.pages,
+        publishers=publishers,
+        regions=tree.regions,
+        tree=tree,
+        measures=site.measures,
+    )
+    env.filters.update(
+        date=date,
+        figure=lambda tally: display.figure(tally, t),
+        total=lambda value: display.total(value, t),
+        headline=headline,
+        measure=lambda name: label("measure_", name),
+        group=lambda name: label("group_", name),
+        number=display.number,
+        markdown=render_markdown,
+        region_name=lambda region: region.name(site.language),
+        publisher_name=publisher_name,
+    )
+    return env
+
+
+def render_site(archive: Archive, theme: Path, overrides: Path | None = None) -> Iterator[Rendered]:
+    """Every page of the site, in a stable order."""
+    env = environment(archive, theme, overrides)
+    site = archive.site
+    tree: timeline.RegionTree = env.globals["tree"]  # type: ignore[assignment]
+    t = env.globals["t"]
+    events = timeline.in_date_order(archive.events)
+
+    def page(template: str, path: str, title: str, description: str = "", root: str | None = None,
+             **context: Any) -> Rendered:
+        if root is None:
+            folder = posixpath.dirname(path)
+            root = "../" * (folder.count("/") + 1) if folder else ""
+        canonical = site.base_url + (path[: -len("index.html")] if path.endswith("index.html") else path)
+        html = env.get_template(template).render(
+            root=root,
+            path=path,
+            canonical=canonical,
+            title=title,
+            description=description or site.description,
+            **context,
+        )
+        return Rendered(path, html.encode("utf-8"))
+
+    by_tag: dict[str, list[Event]] = {}
+    by_publisher: dict[str, list[Event]] = {p.id: [] for p in archive.publishers}
+    for event in events:
+        for tag in event.tags:
+            by_tag.setdefault(tag, []).append(event)
+        for source in event.sources:
+            if source.id in by_publisher:
+                by_publisher[source.id].append(event)
+
+    latest = sorted(events, key=lambda e: (e.date.sort_key, e.id), reverse=True)[:10]
+    yield page("home.html", "index.html", site.title, events=events, latest=latest,
+               sources_count=len(archive.publishers))
+    for event in events:
+        yield page("event.html", f"events/{event.id}/index.html", event.title, event.summary,
+                   event=event, figures=_figure_rows(event))
+        for alias in event.aliases:
+            yield page("redirect.html", f"events/{alias}/index.html", event.title, target=event)
+    yield page("regions.html", "regions/index.html", t("regions_title"))
+    for region_id, region in tree.regions.items():
+        region_events = tree.events(region_id)
+        yield page(
+            "region.html",
+            f"regions/{region_id}/index.html",
+            region.name(site.language),
+            region=region,
+            ancestors=[tree.regions[a] for a in tree.ancestors(region_id)],
+            children=[tree.regions[c] for c in tree.children[region_id]],
+            totals=timeline.totals(region_events, site.measures),
+            groups=timeline.by_year_and_month(region_events),
+            events=region_events,
+        )
+    yield page("tags.html", "tags/index.html", t("tags_title"),
+               tags=sorted(by_tag.items()))
+    for tag, tagged in sorted(by_tag.items()):
+        yield page("tag.html", f"tags/{tag}/index.html", tag, tag=tag, events=tagged)
+    yield page("sources.html", "sources/index.html", t("sources_title"),
+               cited=by_publisher)
+    for publisher in archive.publishers:
+        yield page("source.html", f"sources/{publisher.id}/index.html", publisher.name,
+                   publisher.description, publisher=publisher, events=by_publisher[publisher.id])
+    for free in archive.pages:
+        yield page("page.html", f"{free.slug}/index.html", free.title, free.description, page=free)
+    yield page("search.html", "search/index.html", t("nav_search"))
+    # A host serves 404.html at any depth, so its links start from the site's own path.
+    yield page("404.html", "404.html", t("notfound_title"), root=urlsplit(site.base_url).path)
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    tally: Tally
+    chosen: bool  # the figure that counts for this event in region totals
+
+
+def _figure_rows(event: Event) -> list[FigureRow]:
+    chosen = {id(t) for t in timeline.chosen_figures(event).values()}
+    return [FigureRow(t, id(t) in chosen) for t in event.tallies]
+
+
+def assets(theme: Path) -> Iterator[tuple[str, Path]]:
+    """Static files of the theme, as (output path, source file)."""
+    static = theme / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            yield f"assets/{path.relative_to(static).as_posix()}", path
