@@ -14,7 +14,9 @@ from .write import WriteError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="site-builder", description="Build a crisis-timeline archive into a static website.")
+    parser = argparse.ArgumentParser(
+        prog="site-builder", description="Build a crisis-timeline archive into a static website."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build_cmd = commands.add_parser("build", help="validate content/ and build the site into output/")
     build_cmd.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
@@ -38,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             archive = check(args.content)
-            print(f"{len(archive.events)} events, {len(archive.regions)} regions, {len(archive.pages)} pages: no errors.")
+            print(
+                f"{len(archive.events)} events, {len(archive.regions)} regions, {len(archive.pages)} pages: no errors."
+            )
             return 0
         if args.output.resolve() == args.content.resolve() or args.content.resolve() in args.output.resolve().parents:
             print("site-builder: error: --output must not be inside --content", file=sys.stderr)

@@ -6,8 +6,10 @@ Symbolic links are reported, not followed, so nothing outside content/ is ever r
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import Problem
 from .model import MEASURES, Event, Page, Publisher, Region, Site
@@ -38,6 +40,23 @@ def _read(path: Path, label: str, problems: list[Problem]) -> str | None:
     return None
 
 
+T = TypeVar("T")
+
+
+def _registry(
+    path: Path, label: str, parse: Callable[[str, str], tuple[list[T], list[Problem]]], problems: list[Problem]
+) -> list[T]:
+    if not path.exists():
+        problems.append(Problem(label, 0, "missing: this file is required"))
+        return []
+    text = _read(path, label, problems)
+    if text is None:
+        return []
+    records, found = parse(text, label)
+    problems += found
+    return records
+
+
 def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tuple[Path, str]]:
     """Every `*.md` under `folder`, sorted, without following symbolic links."""
     found = []
@@ -45,7 +64,9 @@ def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tu
         here = Path(dirpath)
         for name in sorted(dirnames):
             if (here / name).is_symlink():
-                problems.append(Problem(f"{label}/{(here / name).relative_to(folder)}", 1, "symbolic links are not followed"))
+                problems.append(
+                    Problem(f"{label}/{(here / name).relative_to(folder)}", 1, "symbolic links are not followed")
+                )
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
         for name in sorted(filenames):
             if name.endswith(".md"):
@@ -62,28 +83,23 @@ def load_content(content: Path) -> Loaded:
         out.problems.append(Problem(root, 0, "content folder not found"))
         return out
 
-    site_text = _read(content / "site.yaml", f"{root}/site.yaml", out.problems) if (content / "site.yaml").exists() else None
+    site_text = (
+        _read(content / "site.yaml", f"{root}/site.yaml", out.problems) if (content / "site.yaml").exists() else None
+    )
     if site_text is None and not (content / "site.yaml").exists():
-        out.problems.append(Problem(f"{root}/site.yaml", 0, "missing: every archive needs a site.yaml with title, description and base_url"))
+        out.problems.append(
+            Problem(
+                f"{root}/site.yaml", 0, "missing: every archive needs a site.yaml with title, description and base_url"
+            )
+        )
     if site_text is not None:
         out.site, problems = parse_site(site_text, f"{root}/site.yaml")
         out.problems += problems
     measures = out.site.measures if out.site else MEASURES
 
-    for name, parse, target in (
-        ("regions.yaml", parse_regions, out.regions),
-        ("sources.yaml", parse_publishers, out.publishers),
-    ):
-        path = content / name
-        if not path.exists():
-            if name == "regions.yaml":
-                out.problems.append(Problem(f"{root}/{name}", 0, "missing: list the archive's regions here"))
-            continue
-        text = _read(path, f"{root}/{name}", out.problems)
-        if text is not None:
-            records, problems = parse(text, f"{root}/{name}")
-            target.extend(records)
-            out.problems += problems
+    out.regions = _registry(content / "regions.yaml", f"{root}/regions.yaml", parse_regions, out.problems)
+    if (content / "sources.yaml").exists():
+        out.publishers = _registry(content / "sources.yaml", f"{root}/sources.yaml", parse_publishers, out.problems)
 
     for path, label in markdown_files(content / "pages", out.problems, f"{root}/pages"):
         text = _read(path, label, out.problems)

@@ -205,7 +205,9 @@ def parse_entry(text: str, path: str, measures: tuple[str, ...] = MEASURES) -> t
     seen: dict[str, int] = {}
     for s in sources:
         if s.id in seen:
-            problems.items.append(Problem(path, s.line, f"source id '{s.id}' is listed twice (first on line {seen[s.id]})"))
+            problems.items.append(
+                Problem(path, s.line, f"source id '{s.id}' is listed twice (first on line {seen[s.id]})")
+            )
         seen.setdefault(s.id, s.line)
     for item in [*values.get("tallies", []), *values.get("statements", [])]:
         if item.source and item.source not in seen:
@@ -332,5 +334,11 @@ def parse_regions(text: str, path: str) -> tuple[list[Region], list[Problem]]:
 
 
 def parse_publishers(text: str, path: str) -> tuple[list[Publisher], list[Problem]]:
-    spec = {"id": f.slug, "name": f.text, "type": f.text, "url": f.web_url, "description": f.text}
+    spec: dict[str, Callable[..., Any]] = {
+        "id": f.slug,
+        "name": f.text,
+        "type": f.text,
+        "url": f.web_url,
+        "description": f.text,
+    }
     return _registry(text, path, spec, "source", lambda v, node, _: Publisher(line=node.line, **v))

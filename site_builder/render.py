@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import display, timeline
 from .dates import EdtfDate, format_date
+from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
 from .markdown import render_markdown
 from .model import Archive, Event, Tally
@@ -112,23 +113,27 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
     env = environment(archive, theme, overrides)
     site = archive.site
     tree: timeline.RegionTree = env.globals["tree"]  # type: ignore[assignment]
-    t = env.globals["t"]
+    t = translator(load_table(theme / "strings.yaml"), site.language)
     events = timeline.in_date_order(archive.events)
 
-    def page(template: str, path: str, title: str, description: str = "", root: str | None = None,
-             **context: Any) -> Rendered:
+    def page(
+        template: str, path: str, title: str, description: str = "", root: str | None = None, **context: Any
+    ) -> Rendered:
         if root is None:
             folder = posixpath.dirname(path)
             root = "../" * (folder.count("/") + 1) if folder else ""
         canonical = site.base_url + (path[: -len("index.html")] if path.endswith("index.html") else path)
-        html = env.get_template(template).render(
-            root=root,
-            path=path,
-            canonical=canonical,
-            title=title,
-            description=description or site.description,
-            **context,
-        )
+        try:
+            html = env.get_template(template).render(
+                root=root,
+                path=path,
+                canonical=canonical,
+                title=title,
+                description=description or site.description,
+                **context,
+            )
+        except (TemplateError, KeyError) as exc:
+            raise ContentError([_template_problem(exc, template, path)]) from None
         return Rendered(path, html.encode("utf-8"))
 
     by_tag: dict[str, list[Event]] = {}
@@ -141,11 +146,18 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
                 by_publisher[source.id].append(event)
 
     latest = sorted(events, key=lambda e: (e.date.sort_key, e.id), reverse=True)[:10]
-    yield page("home.html", "index.html", site.title, events=events, latest=latest,
-               sources_count=len(archive.publishers))
+    yield page(
+        "home.html", "index.html", site.title, events=events, latest=latest, sources_count=len(archive.publishers)
+    )
     for event in events:
-        yield page("event.html", f"events/{event.id}/index.html", event.title, event.summary,
-                   event=event, figures=_figure_rows(event))
+        yield page(
+            "event.html",
+            f"events/{event.id}/index.html",
+            event.title,
+            event.summary,
+            event=event,
+            figures=_figure_rows(event),
+        )
         for alias in event.aliases:
             yield page("redirect.html", f"events/{alias}/index.html", event.title, target=event)
     yield page("regions.html", "regions/index.html", t("regions_title"))
@@ -162,20 +174,37 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
             groups=timeline.by_year_and_month(region_events),
             events=region_events,
         )
-    yield page("tags.html", "tags/index.html", t("tags_title"),
-               tags=sorted(by_tag.items()))
+    yield page("tags.html", "tags/index.html", t("tags_title"), tags=sorted(by_tag.items()))
     for tag, tagged in sorted(by_tag.items()):
         yield page("tag.html", f"tags/{tag}/index.html", tag, tag=tag, events=tagged)
-    yield page("sources.html", "sources/index.html", t("sources_title"),
-               cited=by_publisher)
+    yield page("sources.html", "sources/index.html", t("sources_title"), cited=by_publisher)
     for publisher in archive.publishers:
-        yield page("source.html", f"sources/{publisher.id}/index.html", publisher.name,
-                   publisher.description, publisher=publisher, events=by_publisher[publisher.id])
+        yield page(
+            "source.html",
+            f"sources/{publisher.id}/index.html",
+            publisher.name,
+            publisher.description,
+            publisher=publisher,
+            events=by_publisher[publisher.id],
+        )
     for free in archive.pages:
         yield page("page.html", f"{free.slug}/index.html", free.title, free.description, page=free)
     yield page("search.html", "search/index.html", t("nav_search"))
     # A host serves 404.html at any depth, so its links start from the site's own path.
     yield page("404.html", "404.html", t("notfound_title"), root=urlsplit(site.base_url).path)
+
+
+def _template_problem(exc: BaseException, template: str, page: str) -> Problem:
+    """Point at the template line that failed (the innermost template frame), not a traceback."""
+    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".html"):
+            filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+    where = filename or template
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return Problem(where, line or 0, f"template error while rendering {page}: {message}")
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,14 @@ def totals(events: Iterable[Event], measures: tuple[str, ...]) -> list[Total]:
             sums.setdefault(key, []).append(tally)
     order = {m: i for i, m in enumerate(measures)}
     out = []
-    for (measure, group), tallies in sorted(sums.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1] != "all", kv[0][1])):
+    for (measure, group), tallies in sorted(
+        sums.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1] != "all", kv[0][1])
+    ):
         uppers = [t.upper for t in tallies]
         high = None if None in uppers else sum(u for u in uppers if u is not None)
-        out.append(Total(measure, group, sum(t.lower for t in tallies), high, all(t.exact for t in tallies), len(tallies)))
+        out.append(
+            Total(measure, group, sum(t.lower for t in tallies), high, all(t.exact for t in tallies), len(tallies))
+        )
     return out
 
 

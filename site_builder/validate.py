@@ -25,7 +25,7 @@ def _region_problems(regions: list[Region], path: str) -> list[Problem]:
         parent = region.parent
         while parent in by_id and parent not in reported:
             if parent in chain:
-                cycle = chain[chain.index(parent) :] + [parent]
+                cycle = [*chain[chain.index(parent) :], parent]
                 problems.append(Problem(path, by_id[parent].line, f"regions form a cycle: {' > '.join(cycle)}"))
                 reported.update(cycle)
                 break
@@ -36,9 +36,11 @@ def _region_problems(regions: list[Region], path: str) -> list[Problem]:
 
 def _event_problems(event: Event, regions: set[str], publishers: set[str]) -> list[Problem]:
     problems = []
-    for region, line in zip(event.regions, event.region_lines):
+    for region, line in zip(event.regions, event.region_lines, strict=True):
         if region not in regions:
-            problems.append(Problem(event.path, line, f"unknown region '{region}': add it to regions.yaml or fix the id"))
+            problems.append(
+                Problem(event.path, line, f"unknown region '{region}': add it to regions.yaml or fix the id")
+            )
     for source in event.sources:
         if not source.name and source.id not in publishers:
             problems.append(
@@ -46,7 +48,11 @@ def _event_problems(event: Event, regions: set[str], publishers: set[str]) -> li
             )
     for line, url in unsafe_links(event.body):
         problems.append(
-            Problem(event.path, event.body_line + line, f"link '{url}' is not allowed: use http, https, mailto or a relative link")
+            Problem(
+                event.path,
+                event.body_line + line,
+                f"link '{url}' is not allowed: use http, https, mailto or a relative link",
+            )
         )
     return problems
 
@@ -92,4 +98,3 @@ def validate(loaded: Loaded) -> Archive:
         events=tuple(e for e in loaded.events if e.status != "draft"),
         pages=tuple(sorted(loaded.pages, key=lambda p: (p.order, p.title))),
     )
-
