@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-
 MARKER = ".site-builder"  # marks a folder as a build, so only a build is ever replaced
 
 
