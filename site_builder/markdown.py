@@ -51,8 +51,12 @@ def _heading_close(self: RendererHTML, tokens: Sequence[Token], idx: int, option
 
 def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
-    if urlsplit(str(token.attrGet("href") or "")).scheme in ("http", "https"):
+    parts = urlsplit(str(token.attrGet("href") or ""))
+    if parts.scheme in ("http", "https"):
         token.attrSet("rel", "external noopener noreferrer")
+    elif not parts.scheme and parts.path.endswith("/"):
+        # A folder link opens a listing, not the page, when the site is read from disk.
+        token.attrSet("href", parts._replace(path=parts.path + "index.html").geturl())
     return self.renderToken(tokens, idx, options, env)
 
 

@@ -329,7 +329,7 @@ def parse_regions(text: str, path: str) -> tuple[list[Region], list[Problem]]:
     def build(values: dict[str, Any], node: Node, _: Problems) -> Region:
         return Region(names=values["name"], parent=values.get("parent"), id=values["id"], line=node.line)
 
-    spec = {"id": f.slug, "name": _names, "parent": f.slug}
+    spec: dict[str, Callable[..., Any]] = {"id": f.slug, "name": _names, "parent": f.slug}
     return _registry(text, path, spec, "region", build)
 
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: the example archive built once, and parsed pages of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from site_builder.build import build
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "content"
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example archive in content/, built once per test run."""
+    output = tmp_path_factory.mktemp("example") / "output"
+    build(EXAMPLE, output)
+    return output
+
+
+@pytest.fixture(scope="session")
+def page(example_site: Path) -> Callable[[str], BeautifulSoup]:
+    """Parse a built page by its path in the output, e.g. page('events/x/index.html')."""
+
+    def parse(path: str) -> BeautifulSoup:
+        return BeautifulSoup((example_site / path).read_text(encoding="utf-8"), "html.parser")
+
+    return parse
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write a content tree from {relative path: text}; returns root."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+MINIMAL_SITE = {
+    "site.yaml": "title: Test archive\ndescription: A test archive.\nbase_url: https://example.org/test/\n",
+    "regions.yaml": "- id: north\n  name: North\n- id: hills\n  name: Hills\n  parent: north\n",
+    "sources.yaml": "- id: monitor\n  name: Test Monitor\n",
+}
+
+
+def event(title: str = "Event", date: str = "2025-03-07", regions: str = "[hills]", extra: str = "") -> str:
+    """A small valid event file (test data, not real events)."""
+    return (
+        f"---\ntitle: {title}\ndate: {date}\nregions: {regions}\n{extra}"
+        "sources:\n  - id: monitor\n---\nNarrative.\n"
+    )
