@@ -75,6 +75,20 @@ def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tu
     return found
 
 
+def _refuse_links(folder: Path, label: str, problems: list[Problem]) -> None:
+    """Site templates are read by Jinja, which follows links: refuse any link in that folder."""
+    if folder.is_symlink():
+        problems.append(Problem(label, 0, "symbolic links are not followed"))
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                problems.append(
+                    Problem(f"{label}/{path.relative_to(folder).as_posix()}", 0, "symbolic links are not followed")
+                )
+
+
 def load_content(content: Path) -> Loaded:
     """Parse site.yaml, the registries, pages and events; collect every problem on the way."""
     root = content.as_posix().rstrip("/")
@@ -101,6 +115,7 @@ def load_content(content: Path) -> Loaded:
     if (content / "sources.yaml").exists():
         out.publishers = _registry(content / "sources.yaml", f"{root}/sources.yaml", parse_publishers, out.problems)
 
+    _refuse_links(content / "templates", f"{root}/templates", out.problems)
     for path, label in markdown_files(content / "pages", out.problems, f"{root}/pages"):
         text = _read(path, label, out.problems)
         if text is not None:

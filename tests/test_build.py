@@ -196,3 +196,16 @@ def test_cli_exit_codes_and_error_list(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     assert run_cli("frobnicate", cwd=tmp_path).returncode == 2
     assert run_cli("build", "--nope", cwd=tmp_path).returncode == 2
+
+
+def test_template_links_out_of_content_are_refused(tmp_path: Path) -> None:
+    secret = write_tree(tmp_path / "outside", {"secret.txt": "do not publish"}) / "secret.txt"
+    content = write_tree(tmp_path / "content", {**MINIMAL_SITE, "events/2025/2025-03-07-a.md": event()})
+    (content / "templates").mkdir()
+    (content / "templates/page.html").symlink_to(secret)
+    with pytest.raises(ContentError) as caught:
+        build(content, tmp_path / "out")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{content.as_posix()}/templates/page.html: error: symbolic links are not followed"
+    ]
+    assert not (tmp_path / "out").exists()
