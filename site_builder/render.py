@@ -8,7 +8,7 @@ in Jinja's sandbox; autoescape is on everywhere and an undefined variable fails 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,7 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
     site = archive.site
     tree: timeline.RegionTree = env.globals["tree"]  # type: ignore[assignment]
     t = translator(load_table(theme / "strings.yaml"), site.language)
+    measure_label = env.filters["measure"]
     events = timeline.in_date_order(archive.events)
 
     def page(
@@ -157,6 +158,7 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
             event.summary,
             event=event,
             figures=_figure_rows(event),
+            search_filters=_search_filters(event, tree, site.language, measure_label),
         )
         for alias in event.aliases:
             yield page("redirect.html", f"events/{alias}/index.html", event.title, target=event)
@@ -205,6 +207,19 @@ def _template_problem(exc: BaseException, template: str, page: str) -> Problem:
     where = filename or template
     message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
     return Problem(where, line or 0, f"template error while rendering {page}: {message}")
+
+
+def _search_filters(
+    event: Event, tree: timeline.RegionTree, language: str, measure: Callable[[str], str]
+) -> dict[str, list[str]]:
+    """Each search filter value once per page (Pagefind counts elements, not pages)."""
+    regions = {r for region_id in event.regions for r in [*tree.ancestors(region_id), region_id]}
+    return {
+        "region": sorted(tree.regions[r].name(language) for r in regions),
+        "tag": sorted(event.tags),
+        "year": [str(y) for y in range(event.date.first.year, event.date.last.year + 1)],
+        "measure": sorted({measure(t.measure) for t in event.tallies}),
+    }
 
 
 @dataclass(frozen=True)

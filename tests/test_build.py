@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import EXAMPLE, MINIMAL_SITE, event, write_tree
 
 from site_builder.build import build
 from site_builder.errors import ContentError
 from site_builder.write import WriteError
-
-from conftest import EXAMPLE, MINIMAL_SITE, event, write_tree
 
 Page = Callable[[str], BeautifulSoup]
 KILLINGS = "events/2025-03-07-coastal-killings/index.html"
@@ -29,9 +28,9 @@ def rows(soup: BeautifulSoup, selector: str) -> list[list[str]]:
 def test_event_page_keeps_each_figure_with_its_source_and_date(page: Page) -> None:
     soup = page(KILLINGS)
     figures = rows(soup, "table.figures tbody tr")
-    assert ["killed", "civilians", "approximately 745", "approximately 745 civilians", "8 March 2025"] == figures[0][:5]
+    assert figures[0][:5] == ["killed", "civilians", "approximately 745", "approximately 745 civilians", "8 March 2025"]
     assert figures[1][2:5] == ["more than 1,000", "exceeded 1,000", "8 March 2025"]
-    assert ["658 (Latakia)", "11 March 2025"] == [figures[5][2], figures[5][4]]
+    assert [figures[5][2], figures[5][4]] == ["658 (Latakia)", "11 March 2025"]
     assert figures[-2][2] == "1,426 (used in region totals)"
     assert soup.select_one("time[datetime='2025-03-07']").get_text() == "7–8 March 2025"
     # Every figure and statement links to a numbered source anchor on the same page.
@@ -87,9 +86,9 @@ def test_every_internal_link_resolves_and_nothing_loads_from_elsewhere(example_s
             continue
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for tag in soup.select("[src], link[href]"):
-            assert not urlsplit(tag.get("src") or tag["href"]).scheme or tag.name == "link" and tag["rel"] == [
-                "canonical"
-            ], (path, tag)
+            assert not urlsplit(tag.get("src") or tag["href"]).scheme or (
+                tag.name == "link" and tag["rel"] == ["canonical"]
+            ), (path, tag)
         for a in soup.select("a[href]"):
             href = a["href"]
             parts = urlsplit(href)
@@ -111,8 +110,12 @@ def test_pagefind_bundle_indexes_event_pages(example_site: Path, page: Page) -> 
     assert '"page_count":4' in (bundle / "pagefind-entry.json").read_text()
     soup = page(KILLINGS)
     assert soup.select_one("[data-pagefind-body]") is not None
-    filters = {f["data-pagefind-filter"] for f in soup.select("[data-pagefind-filter]")}
-    assert filters == {"region", "tag", "year", "measure"}
+    filters = [f["data-pagefind-filter"] for f in soup.select("[data-pagefind-filter]")]
+    assert len(filters) == len(set(filters))  # Pagefind counts elements: each value once per page
+    regions = [f.split(":", 1)[1] for f in filters if f.startswith("region:")]
+    assert regions == ["Hama", "Homs", "Latakia", "Syria", "Tartous"]  # with parent regions
+    assert {f.split(":", 1)[0] for f in filters} == {"region", "tag", "year", "measure"}
+    assert soup.select_one("[data-pagefind-sort]")["data-pagefind-sort"] == "date:2025-03-07"
     assert page("regions/syria/index.html").select_one("[data-pagefind-body]") is None
 
 

@@ -12,8 +12,9 @@ t = translator(load_table(THEMES / "default" / "strings.yaml"), "en")
 
 def entry(name: str, date: str, regions: str, tallies: str = "", sources: str = "[a, b]") -> Event:
     source_list = "".join(f"  - id: {s}\n    name: Source {s}\n" for s in sources.strip("[]").split(", "))
-    text = f"---\ntitle: {name}\ndate: {date}\nregions: {regions}\ntallies:\n{tallies or '  []'}\nsources:\n{source_list}---\n"
-    event, problems = parse_entry(text.replace("tallies:\n  []", "tallies: []"), f"content/events/{name}.md")
+    tally_list = f"tallies:\n{tallies}" if tallies else ""
+    text = f"---\ntitle: {name}\ndate: {date}\nregions: {regions}\n{tally_list}sources:\n{source_list}---\n"
+    event, problems = parse_entry(text, f"content/events/{name}.md")
     assert not problems, problems
     assert event is not None
     return event
@@ -72,7 +73,8 @@ def test_headline_takes_first_measure_and_group_all() -> None:
         "e",
         "2025",
         "[x]",
-        tally("displaced", "a", "count: 100") + tally("killed", "a", "count: 5; group: civilians")
+        tally("displaced", "a", "count: 100")
+        + tally("killed", "a", "count: 5; group: civilians")
         + tally("killed", "a", "count: 9"),
     )
     chosen = headline(event, MEASURES)
