@@ -64,6 +64,8 @@ def _parse_part(text: str) -> DatePart:
         raise ValueError(f"'{text}' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day, qualifier = match.groups()
     y = int(year)
+    if y == 0:
+        raise ValueError(f"'{text}' is not a date: there is no year 0")
     if month is None:
         return DatePart(date(y, 1, 1), date(y, 12, 31), "year", qualifier)
     m = int(month)

@@ -58,8 +58,12 @@ def slug(node: Node) -> str:
 
 def integer(node: Node) -> int:
     value = scalar(node, "a whole number").value.strip()
-    if (isinstance(node, Scalar) and not node.plain) or not value.isdigit() or not value.isascii():
-        hint = " (write it without commas or spaces)" if re.fullmatch(r"[\d,. ]+", value) else ""
+    quoted = isinstance(node, Scalar) and not node.plain
+    if quoted or not value.isdigit() or not value.isascii():
+        if quoted:
+            hint = " (write the number without quotes)"
+        else:
+            hint = " (write it without commas or spaces)" if re.fullmatch(r"[\d,. ]+", value) else ""
         sign = " (counts cannot be negative)" if value.startswith("-") else ""
         raise FieldError(node, f"expected a non-negative whole number, found '{value}'{hint}{sign}")
     return int(value)

@@ -52,7 +52,7 @@ def _heading_close(self: RendererHTML, tokens: Sequence[Token], idx: int, option
 def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
     parts = urlsplit(str(token.attrGet("href") or ""))
-    if parts.scheme in ("http", "https"):
+    if parts.scheme in ("http", "https") or parts.netloc:  # netloc alone: protocol-relative //host/
         token.attrSet("rel", "external noopener noreferrer")
     elif not parts.scheme and parts.path.endswith("/"):
         # A folder link opens a listing, not the page, when the site is read from disk.
@@ -74,8 +74,13 @@ def unsafe_links(text: str) -> list[tuple[int, str]]:
     """(0-based line, url) of each link the renderer would refuse, so `check` can point at it."""
     found = []
     for block in _all_links.parse(text):
+        if not block.map:
+            continue
+        line = block.map[0]
         for token in block.children or ():
+            if token.type in ("softbreak", "hardbreak"):
+                line += 1
             href = token.attrGet("href") if token.type == "link_open" else None
-            if href is not None and not is_safe_link(str(href)) and block.map:
-                found.append((block.map[0], str(href)))
+            if href is not None and not is_safe_link(str(href)):
+                found.append((line, str(href)))
     return found

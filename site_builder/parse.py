@@ -32,7 +32,7 @@ from .yamlnodes import Map, Node, Scalar, YamlError, parse_yaml
 
 def _load(text: str, problems: Problems) -> Node | None:
     try:
-        return parse_yaml(text)
+        return parse_yaml(text, problems.line_offset)
     except YamlError as exc:
         problems.add(exc.line, exc.message, exc.col)
         return None
@@ -54,13 +54,20 @@ def _values(found: dict[str, tuple[Node, Any]]) -> dict[str, Any]:
 
 
 def _records(
-    spec: dict[str, Callable[..., Any]], required: tuple[str, ...], what: str, build: Callable[..., Any]
+    spec: dict[str, Callable[..., Any]],
+    required: tuple[str, ...],
+    what: str,
+    build: Callable[..., Any],
+    plural: str = "",
+    non_empty: bool = False,
 ) -> Callable[[Node, Problems], list[Any]]:
     """A reader for a list of mappings, each turned into a record by `build(values, node, problems)`."""
 
     def read(node: Node, problems: Problems) -> list[Any]:
         if not isinstance(node, f.Seq):
-            raise f.FieldError(node, f"expected a list of {what}s, found {f._kind(node)}")
+            raise f.FieldError(node, f"expected a list of {plural or what + 's'}, found {f._kind(node)}")
+        if non_empty and not node.items:
+            raise f.FieldError(node, f"must list at least one {what}")
         out = []
         for item in node.items:
             found = read_mapping(item, spec, required, problems, what)
@@ -81,6 +88,9 @@ read_mapping = f.read_mapping
 
 
 def _tally(values: dict[str, Any], node: Node, problems: Problems) -> Tally | None:
+    figures = ("count", "low", "high")
+    if isinstance(node, Map) and any(k in node.keys and k not in values for k in figures):
+        return None  # a figure that did not read has been reported already
     count, low, high = values.get("count"), values.get("low"), values.get("high")
     if count is not None and (low is not None or high is not None):
         problems.add(node.line, "a tally has either 'count' or 'low'/'high', not both", node.col)
@@ -152,9 +162,9 @@ def event_spec(measures: tuple[str, ...] = MEASURES) -> dict[str, Callable[..., 
         "tags": f.list_of(f.slug),
         "status": f.choice(*STATUSES),
         "confidence": _confidence,
-        "tallies": _records(tally, ("measure", "source"), "tally", _tally),
+        "tallies": _records(tally, ("measure", "source"), "tally", _tally, plural="tallies"),
         "statements": _records(statement, ("speaker", "text"), "statement", _statement),
-        "sources": _records(source, ("id",), "source", _source),
+        "sources": _records(source, ("id",), "source", _source, non_empty=True),
         "aliases": f.list_of(f.slug),
     }
 
@@ -166,7 +176,8 @@ def _front_matter(text: str, path: str, what: str) -> tuple[Node | None, str, in
     split = split_front_matter(text)
     if split is None:
         problems = Problems(path)
-        problems.add(1, f"missing front matter: a {what} starts with a '---' line, its YAML fields, then '---'")
+        article = "an" if what[0] in "aeiou" else "a"
+        problems.add(1, f"missing front matter: {article} {what} starts with a '---' line, its YAML fields, then '---'")
         return None, "", 0, problems
     yaml_text, body, body_line = split
     problems = Problems(path, line_offset=1)

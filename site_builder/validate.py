@@ -47,14 +47,12 @@ def _event_problems(event: Event, regions: set[str], publishers: set[str]) -> li
                 Problem(event.path, source.line, f"source '{source.id}' needs a 'name' (it is not in sources.yaml)")
             )
     for line, url in unsafe_links(event.body):
-        problems.append(
-            Problem(
-                event.path,
-                event.body_line + line,
-                f"link '{url}' is not allowed: use http, https, mailto or a relative link",
-            )
-        )
+        problems.append(Problem(event.path, event.body_line + line, _unsafe_link(url)))
     return problems
+
+
+def _unsafe_link(url: str) -> str:
+    return f"link '{url}' is not allowed: use http, https, mailto or a relative link"
 
 
 def _url_problems(loaded: Loaded) -> list[Problem]:
@@ -88,7 +86,7 @@ def validate(loaded: Loaded) -> Archive:
     problems += _url_problems(loaded)
     for page in loaded.pages:
         for line, url in unsafe_links(page.body):
-            problems.append(Problem(page.path, page.body_line + line, f"link '{url}' is not allowed"))
+            problems.append(Problem(page.path, page.body_line + line, _unsafe_link(url)))
     if problems or loaded.site is None:
         raise ContentError(problems)
     return Archive(

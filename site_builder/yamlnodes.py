@@ -65,8 +65,12 @@ def _pos(event: yaml.Event) -> tuple[int, int]:
     return event.start_mark.line + 1, event.start_mark.column + 1
 
 
-def parse_yaml(text: str) -> Node | None:
-    """Parse one YAML document into a node tree; None for an empty document."""
+def parse_yaml(text: str, line_offset: int = 0) -> Node | None:
+    """Parse one YAML document into a node tree; None for an empty document.
+
+    `line_offset` is where the text sits in its file (front matter starts on line 2), so the
+    lines quoted inside messages are file lines; node lines stay relative to the text.
+    """
     try:
         events = list(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -81,7 +85,7 @@ def parse_yaml(text: str) -> Node | None:
     event = next(stream)
     if isinstance(event, yaml.StreamEndEvent):
         return None
-    node = _compose(stream, next(stream))
+    node = _compose(stream, next(stream), line_offset)
     next(stream)  # DocumentEnd
     after = next(stream)
     if isinstance(after, yaml.DocumentStartEvent):
@@ -105,7 +109,7 @@ def _check(event: yaml.Event) -> None:
         raise YamlError(line, f"YAML tags ({tag}) are not allowed", col)
 
 
-def _compose(stream: Iterator[yaml.Event], event: yaml.Event) -> Node:
+def _compose(stream: Iterator[yaml.Event], event: yaml.Event, offset: int = 0) -> Node:
     _check(event)
     line, col = _pos(event)
     if isinstance(event, yaml.ScalarEvent):
@@ -115,19 +119,19 @@ def _compose(stream: Iterator[yaml.Event], event: yaml.Event) -> Node:
         for item in stream:
             if isinstance(item, yaml.SequenceEndEvent):
                 return Seq(tuple(items), line, col)
-            items.append(_compose(stream, item))
+            items.append(_compose(stream, item, offset))
     if isinstance(event, yaml.MappingStartEvent):
         pairs: list[tuple[Scalar, Node]] = []
         keys: dict[str, int] = {}
         for item in stream:
             if isinstance(item, yaml.MappingEndEvent):
                 return Map(tuple(pairs), line, col, keys)
-            key = _compose(stream, item)
+            key = _compose(stream, item, offset)
             if not isinstance(key, Scalar):
                 raise YamlError(key.line, "mapping keys must be plain text", key.col)
             if key.value in keys:
-                first = pairs[keys[key.value]][0].line
+                first = pairs[keys[key.value]][0].line + offset
                 raise YamlError(key.line, f"duplicate key '{key.value}' (first on line {first})", key.col)
             keys[key.value] = len(pairs)
-            pairs.append((key, _compose(stream, next(stream))))
+            pairs.append((key, _compose(stream, next(stream), offset)))
     raise YamlError(line, f"unexpected YAML event {type(event).__name__}", col)  # pragma: no cover

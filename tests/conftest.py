@@ -50,7 +50,4 @@ MINIMAL_SITE = {
 
 def event(title: str = "Event", date: str = "2025-03-07", regions: str = "[hills]", extra: str = "") -> str:
     """A small valid event file (test data, not real events)."""
-    return (
-        f"---\ntitle: {title}\ndate: {date}\nregions: {regions}\n{extra}"
-        "sources:\n  - id: monitor\n---\nNarrative.\n"
-    )
+    return f"---\ntitle: {title}\ndate: {date}\nregions: {regions}\n{extra}sources:\n  - id: monitor\n---\nNarrative.\n"
