@@ -20,7 +20,8 @@ chromium:
 
 lint: $(BIN)/site-builder
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check site_builder
+	$(BIN)/ruff format --check site_builder tests
+	$(BIN)/mypy
 
 # Everything CI runs.
 test: $(BIN)/site-builder chromium lint

@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
@@ -112,8 +112,8 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
     """Every page of the site, in a stable order."""
     env = environment(archive, theme, overrides)
     site = archive.site
-    tree: timeline.RegionTree = env.globals["tree"]  # type: ignore[assignment]
-    t = translator(load_table(theme / "strings.yaml"), site.language)
+    tree = cast(timeline.RegionTree, env.globals["tree"])
+    t = cast(Callable[..., str], env.globals["t"])
     measure_label = env.filters["measure"]
     events = timeline.in_date_order(archive.events)
 

@@ -62,7 +62,8 @@ class YamlError(Exception):
 
 
 def _pos(event: yaml.Event) -> tuple[int, int]:
-    return event.start_mark.line + 1, event.start_mark.column + 1
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 0)
 
 
 def parse_yaml(text: str, line_offset: int = 0) -> Node | None:
