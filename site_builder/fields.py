@@ -134,9 +134,21 @@ def read_mapping(
     Readers marked `collects` also receive `problems` (lists and nested records report each
     item). Returns None when the node is not a mapping or a required key is missing or broken.
     """
+    values, ok = read_fields(node, spec, required, problems, what)
+    return values if ok else None
+
+
+def read_fields(
+    node: Node,
+    spec: dict[str, Callable[..., Any]],
+    required: tuple[str, ...],
+    problems: Problems,
+    what: str,
+) -> tuple[dict[str, tuple[Node, Any]], bool]:
+    """Like `read_mapping`, but also returns what did read when a required field did not."""
     if not isinstance(node, Map):
         problems.add(node.line, f"{what} must be a mapping of fields, found {_kind(node)}", node.col)
-        return None
+        return {}, False
     values: dict[str, tuple[Node, Any]] = {}
     ok = True
     for key, value_node in node.items:
@@ -160,4 +172,4 @@ def read_mapping(
         if name not in node.keys:
             problems.add(node.line, f"missing required field '{name}' in {what}", node.col)
             ok = False
-    return values if ok else None
+    return values, ok

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from .errors import Problem
 from .model import MEASURES, Event, Page, Publisher, Region, Site
-from .parse import parse_entry, parse_page, parse_publishers, parse_regions, parse_site
+from .parse import Registry, parse_entry, parse_page, parse_publishers, parse_regions, parse_site
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Loaded:
     events: list[Event] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Files left unparsed by `only`: (id, file) pairs, still counted for unique ids and URLs.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _read(path: Path, label: str, problems: list[Problem]) -> str | None:
@@ -89,8 +91,12 @@ def _refuse_links(folder: Path, label: str, problems: list[Problem]) -> None:
                 )
 
 
-def load_content(content: Path) -> Loaded:
-    """Parse site.yaml, the registries, pages and events; collect every problem on the way."""
+def load_content(content: Path, only: set[str] | None = None) -> Loaded:
+    """Parse site.yaml, the registries, pages and events; collect every problem on the way.
+
+    With `only` (file labels such as 'content/events/2025/x.md'), other pages and events are not
+    parsed: their ids are kept so that references and unique URLs are still checked.
+    """
     root = content.as_posix().rstrip("/")
     out = Loaded(root=root)
     if not content.is_dir():
@@ -115,8 +121,12 @@ def load_content(content: Path) -> Loaded:
     if (content / "sources.yaml").exists():
         out.publishers = _registry(content / "sources.yaml", f"{root}/sources.yaml", parse_publishers, out.problems)
 
+    registry = Registry(frozenset(r.id for r in out.regions), frozenset(p.id for p in out.publishers))
     _refuse_links(content / "templates", f"{root}/templates", out.problems)
     for path, label in markdown_files(content / "pages", out.problems, f"{root}/pages"):
+        if only is not None and label not in only:
+            out.skipped.append((path.stem, label))
+            continue
         text = _read(path, label, out.problems)
         if text is not None:
             page, problems = parse_page(text, label)
@@ -125,9 +135,12 @@ def load_content(content: Path) -> Loaded:
                 out.pages.append(page)
 
     for path, label in markdown_files(content / "events", out.problems, f"{root}/events"):
+        if only is not None and label not in only:
+            out.skipped.append((path.stem, label))
+            continue
         text = _read(path, label, out.problems)
         if text is not None:
-            event, problems = parse_entry(text, label, measures)
+            event, problems = parse_entry(text, label, measures, registry)
             out.problems += problems
             if event:
                 out.events.append(event)

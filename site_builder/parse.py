@@ -6,11 +6,13 @@ Each `parse_*` returns the record(s) it could build and every problem found, wit
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from . import fields as f
 from .errors import Problem, Problems
+from .markdown import unsafe_links
 from .model import (
     GRADES,
     MEASURES,
@@ -199,19 +201,33 @@ def _check_id(path: str, problems: Problems) -> str:
     return stem
 
 
-def parse_entry(text: str, path: str, measures: tuple[str, ...] = MEASURES) -> tuple[Event | None, list[Problem]]:
-    """Parse an event file; its id is the file name without `.md`."""
+@dataclass(frozen=True)
+class Registry:
+    """Ids defined in regions.yaml and sources.yaml, which entries refer to."""
+
+    regions: frozenset[str]
+    publishers: frozenset[str]
+
+
+def parse_entry(
+    text: str, path: str, measures: tuple[str, ...] = MEASURES, registry: Registry | None = None
+) -> tuple[Event | None, list[Problem]]:
+    """Parse an event file; its id is the file name without `.md`.
+
+    Every problem is reported even when a required field is broken (then no event is returned);
+    with `registry`, region ids and publisher names are checked too.
+    """
     node, body, body_line, problems = _front_matter(text, path, "event")
     event_id = _check_id(path, problems)
+    _link_problems(body, body_line, problems)
     if node is None:
         return None, problems.items
-    found = read_mapping(node, event_spec(measures), EVENT_REQUIRED, problems, "event")
-    if found is None:
-        return None, problems.items
+    found, ok = f.read_fields(node, event_spec(measures), EVENT_REQUIRED, problems, "event")
     values = _values(found)
+    offset = problems.line_offset
     sources = [
         Source(**{**vars(s), "number": n})  # numbered in the order the entry lists them
-        for n, s in enumerate(values.pop("sources"), start=1)
+        for n, s in enumerate(values.pop("sources", []), start=1)
     ]
     seen: dict[str, int] = {}
     for s in sources:
@@ -220,21 +236,34 @@ def parse_entry(text: str, path: str, measures: tuple[str, ...] = MEASURES) -> t
                 Problem(path, s.line, f"source id '{s.id}' is listed twice (first on line {seen[s.id]})")
             )
         seen.setdefault(s.id, s.line)
-    for item in [*values.get("tallies", []), *values.get("statements", [])]:
-        if item.source and item.source not in seen:
-            known = ", ".join(seen) or "none"
-            problems.items.append(
-                Problem(path, item.line, f"source '{item.source}' is not in this entry's sources (listed: {known})")
-            )
-    offset = problems.line_offset
-    lines = {key: n.line + offset for key, (n, _) in found.items()}
+    if "sources" in found:
+        for item in [*values.get("tallies", []), *values.get("statements", [])]:
+            if item.source and item.source not in seen:
+                known = ", ".join(seen) or "none"
+                problems.items.append(
+                    Problem(path, item.line, f"source '{item.source}' is not in this entry's sources (listed: {known})")
+                )
+    regions = [(n.line + offset, n.col, v) for n, v in values.pop("regions", [])]
+    if registry is not None:
+        for line, col, region in regions:
+            if region not in registry.regions:
+                problems.items.append(
+                    Problem(path, line, f"unknown region '{region}': add it to regions.yaml or fix the id", col)
+                )
+        for s in sources:
+            if not s.name and s.id not in registry.publishers:
+                problems.items.append(
+                    Problem(path, s.line, f"source '{s.id}' needs a 'name' (it is not in sources.yaml)")
+                )
+    if not ok:
+        return None, problems.items
     event = Event(
         id=event_id,
         path=path,
         title=values.pop("title"),
         date=values.pop("date"),
-        regions=tuple(v for _, v in values.pop("regions")),
-        region_lines=tuple(n.line + offset for n, _ in found["regions"][1]),
+        regions=tuple(region for _, _, region in regions),
+        region_lines=tuple(line for line, _, _ in regions),
         tags=tuple(v for _, v in values.pop("tags", [])),
         aliases=tuple(v for _, v in values.pop("aliases", [])),
         tallies=tuple(values.pop("tallies", [])),
@@ -242,10 +271,21 @@ def parse_entry(text: str, path: str, measures: tuple[str, ...] = MEASURES) -> t
         sources=tuple(sources),
         body=body,
         body_line=body_line,
-        lines=lines,
+        lines={key: n.line + offset for key, (n, _) in found.items()},
         **values,
     )
     return event, problems.items
+
+
+def _link_problems(body: str, body_line: int, problems: Problems) -> None:
+    for line, url in unsafe_links(body):
+        problems.items.append(
+            Problem(
+                problems.path,
+                body_line + line,
+                f"link '{url}' is not allowed: use http, https, mailto or a relative link",
+            )
+        )
 
 
 # --- pages, site and registries --------------------------------------------------------------
@@ -256,6 +296,7 @@ PAGE_SPEC: dict[str, Callable[..., Any]] = {"title": f.text, "description": f.te
 def parse_page(text: str, path: str) -> tuple[Page | None, list[Problem]]:
     node, body, body_line, problems = _front_matter(text, path, "page")
     slug = _check_id(path, problems)
+    _link_problems(body, body_line, problems)
     if node is None:
         return None, problems.items
     found = read_mapping(node, PAGE_SPEC, ("title",), problems, "page")

@@ -6,8 +6,7 @@ from collections import defaultdict
 
 from .errors import ContentError, Problem
 from .load import Loaded
-from .markdown import unsafe_links
-from .model import Archive, Event, Region
+from .model import Archive, Region
 
 # Top-level folders the site itself writes; a free page cannot take their names.
 RESERVED = ("events", "regions", "tags", "sources", "search", "pagefind", "assets", "404")
@@ -34,27 +33,6 @@ def _region_problems(regions: list[Region], path: str) -> list[Problem]:
     return problems
 
 
-def _event_problems(event: Event, regions: set[str], publishers: set[str]) -> list[Problem]:
-    problems = []
-    for region, line in zip(event.regions, event.region_lines, strict=True):
-        if region not in regions:
-            problems.append(
-                Problem(event.path, line, f"unknown region '{region}': add it to regions.yaml or fix the id")
-            )
-    for source in event.sources:
-        if not source.name and source.id not in publishers:
-            problems.append(
-                Problem(event.path, source.line, f"source '{source.id}' needs a 'name' (it is not in sources.yaml)")
-            )
-    for line, url in unsafe_links(event.body):
-        problems.append(Problem(event.path, event.body_line + line, _unsafe_link(url)))
-    return problems
-
-
-def _unsafe_link(url: str) -> str:
-    return f"link '{url}' is not allowed: use http, https, mailto or a relative link"
-
-
 def _url_problems(loaded: Loaded) -> list[Problem]:
     """Two files that would write the same page fail the build, naming both."""
     owners: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -64,11 +42,15 @@ def _url_problems(loaded: Loaded) -> list[Problem]:
             owners[f"events/{alias}/"].append((event.path, event.lines.get("aliases", 1)))
     for page in loaded.pages:
         owners[f"{page.slug}/"].append((page.path, 1))
+    for stem, label in loaded.skipped:  # not parsed (check of chosen files), still owning their URL
+        owners[f"{'events/' if '/events/' in label else ''}{stem}/"].append((label, 1))
     problems = []
+    parsed = {e.path for e in loaded.events} | {p.path for p in loaded.pages}
     for url, files in owners.items():
         for path, line in files[1:]:
             first = files[0][0]
-            problems.append(Problem(path, line, f"maps to the same URL '{url}' as {first}; ids must be unique"))
+            where, other = (path, first) if path in parsed or first not in parsed else (first, path)
+            problems.append(Problem(where, line, f"maps to the same URL '{url}' as {other}; ids must be unique"))
     for page in loaded.pages:
         if page.slug in RESERVED or page.slug == "index":
             problems.append(Problem(page.path, 1, f"page name '{page.slug}' is reserved; rename the file"))
@@ -79,14 +61,7 @@ def validate(loaded: Loaded) -> Archive:
     """Return the archive to build (drafts left out), or raise ContentError listing every problem."""
     problems = list(loaded.problems)
     problems += _region_problems(loaded.regions, f"{loaded.root}/regions.yaml")
-    region_ids = {r.id for r in loaded.regions}
-    publisher_ids = {p.id for p in loaded.publishers}
-    for event in loaded.events:
-        problems += _event_problems(event, region_ids, publisher_ids)
     problems += _url_problems(loaded)
-    for page in loaded.pages:
-        for line, url in unsafe_links(page.body):
-            problems.append(Problem(page.path, page.body_line + line, _unsafe_link(url)))
     if problems or loaded.site is None:
         raise ContentError(problems)
     return Archive(
