@@ -1,0 +1,126 @@
+"""Warnings: things that are allowed but usually a mistake. They fail `check` only with --strict.
+
+Each rule is a small function over parsed events; `warnings()` runs them all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from difflib import SequenceMatcher
+
+from .dates import EdtfDate
+from .errors import Problem
+from .model import Event
+
+
+def _warn(event: Event, line: int, message: str) -> Problem:
+    return Problem(event.path, line, message, severity="warning")
+
+
+def subgroup_exceeds_all(event: Event) -> Iterator[Problem]:
+    """A source's figure for a group cannot exceed its own figure for everyone (same measure, date, scope)."""
+    alls = {(t.measure, t.source, t.as_of, t.scope): t for t in event.tallies if t.group == "all"}
+    for tally in event.tallies:
+        whole = alls.get((tally.measure, tally.source, tally.as_of, tally.scope))
+        if tally.group != "all" and whole is not None and whole.upper is not None and tally.lower > whole.upper:
+            yield _warn(
+                event,
+                tally.line,
+                f"{tally.measure} ({tally.group}) from '{tally.source}' is larger than the same source's figure "
+                f"for all (line {whole.line}); check the groups",
+            )
+
+
+def future_dates(event: Event, today: date) -> Iterator[Problem]:
+    dated: list[tuple[str, int, EdtfDate | None]] = [("date", event.lines.get("date", 1), event.date)]
+    dated += [("as_of", t.line, t.as_of) for t in event.tallies]
+    dated += [("statement date", s.line, s.date) for s in event.statements]
+    dated += [(f"source '{s.id}' {k}", s.line, getattr(s, k)) for s in event.sources for k in ("published", "accessed")]
+    for what, line, value in dated:
+        if value is not None and value.first > today:
+            yield _warn(event, line, f"{what} {value.text} is in the future")
+
+
+def accessed_before_published(event: Event) -> Iterator[Problem]:
+    for s in event.sources:
+        if s.accessed and s.published and s.accessed.last < s.published.first:
+            yield _warn(
+                event,
+                s.line,
+                f"source '{s.id}' was accessed ({s.accessed.text}) before it was published ({s.published.text})",
+            )
+
+
+def source_without_link(event: Event) -> Iterator[Problem]:
+    for s in event.sources:
+        if not s.url and not s.archive_url:
+            yield _warn(event, s.line, f"source '{s.id}' has neither url nor archive_url: readers cannot check it")
+
+
+def figure_without_as_of(event: Event) -> Iterator[Problem]:
+    for t in event.tallies:
+        if t.as_of is None:
+            yield _warn(event, t.line, f"{t.measure} figure from '{t.source}' has no as_of: when was it stated?")
+
+
+def file_name_without_date(event: Event) -> Iterator[Problem]:
+    if not event.id.startswith(event.date.start.iso):
+        yield _warn(event, 1, f"file name '{event.id}' does not start with its date ({event.date.start.iso})")
+
+
+def _words(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title.casefold())
+    return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
+
+
+def likely_duplicates(events: Iterable[Event], report_for: set[str] | None = None) -> Iterator[Problem]:
+    """Events sharing a region, with overlapping dates and similar titles (checked per region, by date).
+
+    The later file of a pair is warned; with `report_for`, a pair is reported when either file is in it,
+    on that file.
+    """
+    by_region: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        for region in event.regions:
+            by_region[region].append(event)
+    reported: set[tuple[str, str]] = set()
+    for region_events in by_region.values():
+        region_events.sort(key=lambda e: (e.date.first, e.id))
+        for i, a in enumerate(region_events):
+            for b in region_events[i + 1 :]:
+                if b.date.first > a.date.last:
+                    break
+                pair = (a.id, b.id) if a.path < b.path else (b.id, a.id)
+                if pair in reported:
+                    continue
+                if SequenceMatcher(None, _words(a.title), _words(b.title)).ratio() >= 0.8:
+                    reported.add(pair)
+                    first, second = (a, b) if a.path < b.path else (b, a)
+                    if report_for is not None and second.path not in report_for:
+                        first, second = second, first
+                    if report_for is None or second.path in report_for:
+                        yield _warn(
+                            second,
+                            1,
+                            f"looks like a duplicate of {first.path} (overlapping dates, shared region, similar title)",
+                        )
+
+
+def warnings(events: Iterable[Event], today: date | None = None, others: Iterable[Event] = ()) -> list[Problem]:
+    """Every warning for `events`; duplicates are also looked for against `others` (the rest of the archive)."""
+    today = today or date.today()
+    events = list(events)
+    found: list[Problem] = []
+    for event in events:
+        found += subgroup_exceeds_all(event)
+        found += future_dates(event, today)
+        found += accessed_before_published(event)
+        found += source_without_link(event)
+        found += figure_without_as_of(event)
+        found += file_name_without_date(event)
+    found += likely_duplicates([*events, *others], report_for={e.path for e in events})
+    return sorted(found)
