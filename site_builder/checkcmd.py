@@ -76,14 +76,22 @@ def _neighbours(content: Path, loaded: Loaded) -> list[Event]:
 def collect(content: Path, files: Iterable[Path] | None = None) -> list[Problem]:
     """Every error and warning, sorted; with `files`, only for those files and the registries."""
     only = None
+    problems: list[Problem] = []
     if files is not None:
-        only = {label for f in files if (label := _label(content, f)) is not None}
+        only = set()
+        for file in files:
+            label = _label(content, file)
+            if label is None:
+                problems.append(Problem(file.as_posix(), 0, f"not inside the content folder {content.as_posix()}"))
+            elif not file.is_file():
+                problems.append(Problem(file.as_posix(), 0, "no such file"))
+            else:
+                only.add(label)
     loaded = load_content(content, only)
     try:
         validate(loaded)
-        problems: list[Problem] = []
     except ContentError as error:
-        problems = list(error.problems)
+        problems += error.problems
     others = _neighbours(content, loaded) if only is not None else []
     return sorted(problems + warnings(loaded.events, others=others))
 

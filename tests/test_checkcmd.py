@@ -123,3 +123,14 @@ def test_changed_only_checks_what_a_branch_touches(tmp_path: Path) -> None:
     assert {p["path"] for p in document["problems"]} == {"content/events/2025/2025-03-09-new.md"}
     assert result.returncode == 0  # the broken, unchanged entry is not this branch's business
     assert check(tmp_path, "--changed-only", "--base", "no-such-ref").returncode == 2
+
+
+def test_file_arguments_that_are_not_content_files(tmp_path: Path) -> None:
+    tree(tmp_path)
+    (tmp_path / "notes.md").write_text("not content")
+    result = check(tmp_path, "content/events/2025/missing.md", "notes.md")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:2] == [
+        "content/events/2025/missing.md: error: no such file",
+        "notes.md: error: not inside the content folder content",
+    ]
