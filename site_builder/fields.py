@@ -43,8 +43,9 @@ def scalar(node: Node, what: str = "text") -> Scalar:
 
 
 def text(node: Node) -> str:
-    value = scalar(node).value.strip()
-    if not value:
+    found = scalar(node)
+    value = found.value.strip()
+    if not value or found.is_null:
         raise FieldError(node, "must not be empty")
     return value
 
@@ -79,7 +80,10 @@ def edtf(node: Node) -> EdtfDate:
 
 def web_url(node: Node) -> str:
     value = text(node)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise FieldError(node, f"'{value}' is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FieldError(node, f"'{value}' is not an http or https URL")
     return value

@@ -91,7 +91,9 @@ read_mapping = f.read_mapping
 
 def _tally(values: dict[str, Any], node: Node, problems: Problems) -> Tally | None:
     figures = ("count", "low", "high")
-    if isinstance(node, Map) and any(k in node.keys and k not in values for k in figures):
+    if isinstance(node, Map) and any(
+        k not in values and isinstance(v := node.get(k), Scalar) and not v.is_null for k in figures if k in node.keys
+    ):
         return None  # a figure that did not read has been reported already
     count, low, high = values.get("count"), values.get("low"), values.get("high")
     if count is not None and (low is not None or high is not None):

@@ -493,3 +493,32 @@ def test_publishers() -> None:
 def test_publisher_problems(text: str, expected: list[str]) -> None:
     _, problems = parse_publishers(text, PUBLISHERS_PATH)
     assert messages(problems) == expected
+
+
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        # Found by the schema agreement work: each once passed silently or crashed.
+        (
+            "tallies:\n  - measure: killed\n    count: ~\n    source: s\n",
+            "6: a tally needs 'count', or both 'low' and 'high'",
+        ),
+        ("aliases: [null]\n", "5: must not be empty"),
+    ],
+)
+def test_empty_values_are_not_silently_dropped(front: str, expected: str) -> None:
+    text = f"---\ntitle: A\ndate: 2025-03-08\nregions: [x]\n{front}sources: [{{id: s, name: S}}]\n---\n"
+    _, problems = parse_entry(text, "content/events/2025/2025-03-08-a.md")
+    assert [f"{p.line}: {p.message}" for p in problems] == [expected]
+
+
+def test_non_ascii_digits_are_not_a_date() -> None:
+    text = "---\ntitle: A\ndate: ٢٠٢٥-٠٣-٠٨\nregions: [x]\nsources: [{id: s, name: S}]\n---\n"
+    _, problems = parse_entry(text, "content/events/2025/2025-03-08-a.md")
+    assert [p.message for p in problems] == ["date: '٢٠٢٥-٠٣-٠٨' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"]
+
+
+def test_a_malformed_url_is_an_error_not_a_crash() -> None:
+    text = '---\ntitle: A\ndate: 2025\nregions: [x]\nsources: [{id: s, name: S, url: "https://[bad"}]\n---\n'
+    _, problems = parse_entry(text, "content/events/2025/2025-a.md")
+    assert [p.message for p in problems] == ["url: 'https://[bad' is not a valid URL"]
