@@ -25,7 +25,7 @@ from .i18n import direction, load_table, translator
 from .markdown import render_markdown
 from .model import Archive, Event, Tally
 
-THEMES = Path(__file__).resolve().parent.parent / "themes"
+THEMES = next(d / "themes" for d in Path(__file__).resolve().parents[:2] if (d / "themes").is_dir())
 
 
 @dataclass(frozen=True)
