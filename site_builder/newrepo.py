@@ -27,11 +27,10 @@ from .parse import parse_site
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "repo_template"
-# The content format reference: inside the package when installed, in docs/ in a source checkout.
-CONTENT_FORMAT = next(
-    (p for p in (HERE / "docs" / "content-format.md", HERE.parent / "docs" / "content-format.md") if p.is_file()),
-    HERE.parent / "docs" / "content-format.md",
-)
+# The contributor references copied into a new archive: inside the package when installed, in
+# docs/ in a source checkout. content-format.md links to check.md, so both travel.
+DOCS = next((d for d in (HERE / "docs", HERE.parent / "docs") if (d / "content-format.md").is_file()), HERE / "docs")
+COPIED_DOCS = ("content-format.md", "check.md")
 SUFFIX = ".tmpl"
 PLACEHOLDER_BASE_URL = "https://example.org/"
 DEFAULT_DESCRIPTION = "A timeline of events in which every figure and statement is attributed to its source."
@@ -158,10 +157,10 @@ def template_files() -> list[tuple[Path, str]]:
     return files
 
 
-def _content_format_copy() -> str:
-    text = CONTENT_FORMAT.read_text(encoding="utf-8")
+def _doc_copy(name: str) -> str:
+    text = (DOCS / name).read_text(encoding="utf-8")
     note = (
-        "\n> This is a copy of the content format reference of site-builder, written here by "
+        "\n> This is a copy of a reference page of site-builder, written here by "
         "`site-builder init`. Its examples come from site-builder's own example archive, not from "
         "this repository.\n"
     )
@@ -200,10 +199,10 @@ def create(directory: Path, settings: Settings) -> list[str]:
         else:
             shutil.copyfile(source, target)
         written.append(rel)
-    docs = directory / "docs" / "content-format.md"
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(_content_format_copy(), encoding="utf-8", newline="\n")
-    written.append("docs/content-format.md")
+    (directory / "docs").mkdir(parents=True, exist_ok=True)
+    for name in COPIED_DOCS:
+        (directory / "docs" / name).write_text(_doc_copy(name), encoding="utf-8", newline="\n")
+        written.append(f"docs/{name}")
     return sorted(written)
 
 

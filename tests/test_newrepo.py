@@ -42,6 +42,7 @@ NEW_REPO_FILES = {
     "content/site.yaml",
     "content/sources.yaml",
     "docs/content-format.md",
+    "docs/check.md",
     "requirements.txt",
 }
 
@@ -71,7 +72,9 @@ def new_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_init_writes_every_file(new_repo: Path) -> None:
     assert files_in(new_repo) == NEW_REPO_FILES
-    expected_from_template = {rel for _, rel in newrepo.template_files()} | {"docs/content-format.md"}
+    expected_from_template = {rel for _, rel in newrepo.template_files()} | {
+        f"docs/{name}" for name in newrepo.COPIED_DOCS
+    }
     assert files_in(new_repo) == expected_from_template
     assert not list((new_repo / "content" / "events").rglob("*.md")), "a new archive starts with no events"
     for source, rel in newrepo.template_files():
@@ -395,7 +398,13 @@ def broken_links(path: Path) -> list[str]:
 
 
 def test_new_repo_documents_link_to_what_exists(new_repo: Path) -> None:
-    for rel in ("README.md", "CONTRIBUTING.md", ".github/pull_request_template.md", "docs/content-format.md"):
+    for rel in (
+        "README.md",
+        "CONTRIBUTING.md",
+        ".github/pull_request_template.md",
+        "docs/content-format.md",
+        "docs/check.md",
+    ):
         assert broken_links(new_repo / rel) == [], rel
 
 
