@@ -52,6 +52,8 @@ def text(node: Node) -> str:
 
 def slug(node: Node) -> str:
     value = text(node)
+    if value.startswith("TODO"):
+        raise FieldError(node, f"'{value}' is a placeholder from `site-builder new`: replace it")
     if not SLUG.match(value):
         raise FieldError(node, f"'{value}' is not a valid id: use lowercase letters, digits and '-'")
     return value
