@@ -1,4 +1,4 @@
-"""The build, step by step: load, validate, render, write, index, swap in."""
+"""The build, step by step: load, validate, history, render, releases, write, index, swap in."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+from . import changelog, data, versions
+from .history import read_history
 from .load import load_content
-from .model import Archive
-from .render import THEMES, assets, render_site
+from .model import Archive, Edition, History
+from .render import THEMES, Pages, assets, environment, render_site
 from .search import index_site
 from .validate import validate
 from .write import Writer
+
+Log = Callable[[str], None]
 
 
 @dataclass
@@ -30,27 +35,52 @@ def check(content: Path) -> Archive:
     return validate(load_content(content))
 
 
+def _write_edition(
+    writer: Writer,
+    archive: Archive,
+    theme: Path,
+    overrides: Path,
+    history: History | None,
+    edition: Edition,
+    prefix: str,
+) -> int:
+    """One complete copy of the site (the current archive, or a release under `prefix`)."""
+    pages = list(render_site(archive, theme, overrides, history, edition))
+    for page in pages:
+        writer.write(prefix + page.path, page.content, "render")
+    for rel, source in assets(theme):
+        writer.copy(prefix + rel, source)
+    writer.write(prefix + "data/events.json", data.events_json(archive), "data")
+    writer.write(prefix + "data/deleted.json", data.deleted_json(history), "data")
+    return len(pages)
+
+
 def build(
     content: Path,
     output: Path,
     theme: Path = THEMES / "default",
-    log: Callable[[str], None] = lambda _: None,
+    log: Log = lambda _: None,
+    *,
+    releases: bool = False,
+    cache_dir: Path | None = None,
 ) -> tuple[Archive, int]:
     """Build the site into `output`; returns the archive and the number of pages written."""
     timings = Timings()
     now = time.perf_counter()
-    loaded = load_content(content)
-    now = timings.step("load", now)
-    archive = validate(loaded)
-    now = timings.step("validate", now)
-    pages = list(render_site(archive, theme, content / "templates"))
-    now = timings.step("render", now)
+    archive = validate(load_content(content))
+    now = timings.step("load and validate", now)
+    history = read_history(content, cache_dir)
+    now = timings.step("history", now)
+    repo = versions.repository(content) if releases else None
+    tags = versions.list_releases(repo, archive.site.release_tags) if repo else ()
+    edition = Edition(releases=tags, commit=history.head if history else "")
     writer = Writer(output)
     try:
-        writer.write_all((p.path, p.content, "render") for p in pages)
-        for rel, source in assets(theme):
-            writer.copy(rel, source)
-        now = timings.step("write", now)
+        count = _write_edition(writer, archive, theme, content / "templates", history, edition, "")
+        now = timings.step("render and write", now)
+        if repo is not None:
+            count += _write_releases(writer, repo, archive, theme, content, edition, output, log)
+            now = timings.step("releases", now)
         # Search indexes the finished pages, so it runs last, on the staged folder.
         index_site(writer.staging)
         now = timings.step("search index", now)
@@ -60,4 +90,53 @@ def build(
         raise
     timings.step("swap", now)
     log("  ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in timings.steps))
-    return archive, len(pages)
+    return archive, count
+
+
+def _write_releases(
+    writer: Writer,
+    repo: versions.Repository,
+    archive: Archive,
+    theme: Path,
+    content: Path,
+    edition: Edition,
+    output: Path,
+    log: Log,
+) -> int:
+    """versions/<tag>/ for each release, latest/, versions.json, the versions and changelog pages."""
+    current_ids = frozenset(e.id for e in archive.events)
+
+    def render(release_archive: Archive, overrides: Path, release_edition: Edition, prefix: str) -> None:
+        _write_edition(writer, release_archive, theme, overrides, None, release_edition, prefix)
+
+    built = versions.build_releases(repo, edition.releases, current_ids, writer.staging, output, theme, render, log)
+    built_edition = Edition(releases=tuple(b.release for b in built), commit=edition.commit)
+    env = environment(archive, theme, content / "templates", built_edition)
+    t = cast(Callable[..., str], env.globals["t"])
+    publishers = {p.id: p.name for p in archive.publishers}
+    sections = changelog.sections(
+        versions.snapshots(content),
+        [(b.release.tag, b.release.date, b.snapshots) for b in built],
+        t,
+        lambda source_id: publishers.get(source_id, source_id),
+    )
+    pages = Pages(env, archive.site, built_edition)
+    latest = built[0].release.tag if built else ""
+    for page in (
+        pages.page("versions.html", "versions/index.html", t("versions_title"), releases=[b.release for b in built]),
+        pages.page(
+            "changelog.html",
+            "changelog/index.html",
+            t("changelog_title"),
+            sections=sections,
+            latest=latest,
+            current_ids=current_ids,
+        ),
+    ):
+        writer.write(page.path, page.content, "render")
+    writer.write("changelog/changelog.atom", changelog.atom(archive.site, sections, t), "changelog")
+    writer.write("versions.json", versions.versions_json(built, edition.commit), "versions")
+    if built:
+        for path, html in versions.latest_redirects(writer.staging, built[0].release).items():
+            writer.write(path, html, "latest")
+    return 2

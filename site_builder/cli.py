@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="validate the content and build the site")
     _content(build_cmd)
     build_cmd.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    build_cmd.add_argument("--versions", action="store_true", help="also build each release (Git tag) into versions/")
+    build_cmd.add_argument("--cache", type=Path, default=Path(".cache"), help="cache folder (default: .cache)")
+    build_cmd.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     for name, (module, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
         importlib.import_module(module).add_arguments(sub)
@@ -59,7 +62,13 @@ def run_build(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     try:
-        archive, pages = build(args.content, args.output, log=lambda line: print(line, file=sys.stderr))
+        archive, pages = build(
+            args.content,
+            args.output,
+            log=lambda line: print(line, file=sys.stderr),
+            releases=args.versions,
+            cache_dir=None if args.no_cache else args.cache,
+        )
     except ContentError as error:
         return report_errors(error)
     except (SearchIndexError, WriteError, OSError) as error:

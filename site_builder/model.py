@@ -22,6 +22,7 @@ class Site:
     language: str = "en"
     measures: tuple[str, ...] = MEASURES
     license: str = ""
+    release_tags: str = "v*"  # Git tags that are releases (a glob)
 
 
 @dataclass(frozen=True)
@@ -170,3 +171,60 @@ class Archive:
     publishers: tuple[Publisher, ...]
     events: tuple[Event, ...]
     pages: tuple[Page, ...]
+
+
+# --- history from Git (site_builder.history) -------------------------------------------------
+
+# A revision's view of an entry: its front matter as plain strings, lists and mappings (YAML read
+# without type resolution), or None where the file did not exist or did not parse.
+Snapshot = Mapping[str, object] | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit that touched an entry's file, with the entry before and after it."""
+
+    commit: str  # full id
+    date: str  # commit date, ISO YYYY-MM-DD (UTC)
+    subject: str
+    before: Snapshot
+    after: Snapshot
+
+
+@dataclass(frozen=True)
+class Removal:
+    """An entry whose file a commit deleted (and that no later file took over)."""
+
+    id: str
+    path: str  # its last path, relative to the repository
+    commit: str
+    date: str
+    subject: str
+    last: Snapshot  # the entry as it was before removal
+
+
+@dataclass(frozen=True)
+class History:
+    head: str  # the commit the history was read up to
+    revisions: Mapping[str, tuple[Revision, ...]]  # event id (current file name) -> oldest first
+    removed: tuple[Removal, ...] = ()
+
+
+# --- releases (site_builder.versions) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Release:
+    tag: str
+    commit: str
+    date: str  # the tagged commit's date, YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Which version of the archive a build is, and the others its pages link to."""
+
+    releases: tuple[Release, ...] = ()  # newest first
+    release: Release | None = None  # None: the current archive
+    current_ids: frozenset[str] = frozenset()  # event ids of the current archive, for old releases' banners
+    commit: str = ""  # the commit built, when the content is in Git

@@ -30,7 +30,7 @@ TEMPLATE = HERE / "repo_template"
 # The contributor references copied into a new archive: inside the package when installed, in
 # docs/ in a source checkout. content-format.md links to check.md, so both travel.
 DOCS = next((d for d in (HERE / "docs", HERE.parent / "docs") if (d / "content-format.md").is_file()), HERE / "docs")
-COPIED_DOCS = ("content-format.md", "check.md")
+COPIED_DOCS = ("content-format.md", "check.md", "versions.md")
 SUFFIX = ".tmpl"
 PLACEHOLDER_BASE_URL = "https://example.org/"
 DEFAULT_DESCRIPTION = "A timeline of events in which every figure and statement is attributed to its source."

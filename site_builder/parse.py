@@ -327,6 +327,7 @@ SITE_SPEC: dict[str, Callable[..., Any]] = {
     "language": f.language,
     "measures": _measures,
     "license": f.text,
+    "release_tags": f.text,
 }
 
 

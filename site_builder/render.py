@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -18,13 +19,14 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateErro
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import display, timeline
+from . import display, entryviews, timeline
 from .dates import EdtfDate, format_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
 from .markdown import render_markdown
-from .model import Archive, Event, Tally
+from .model import Archive, Edition, Event, History, Site, Tally
 
+CURRENT = Edition()  # a plain build: the current archive, no releases
 THEMES = next(d / "themes" for d in Path(__file__).resolve().parents[:2] if (d / "themes").is_dir())
 
 
@@ -41,7 +43,9 @@ def _url(root: str, target: str) -> str:
     return root + target
 
 
-def environment(archive: Archive, theme: Path, overrides: Path | None) -> SandboxedEnvironment:
+def environment(
+    archive: Archive, theme: Path, overrides: Path | None, edition: Edition = CURRENT
+) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(str(overrides))] if overrides and overrides.is_dir() else []
     loaders.append(FileSystemLoader(str(theme / "templates")))
     env = SandboxedEnvironment(
@@ -92,6 +96,7 @@ def environment(archive: Archive, theme: Path, overrides: Path | None) -> Sandbo
         regions=tree.regions,
         tree=tree,
         measures=site.measures,
+        edition=edition,
     )
     env.filters.update(
         date=date,
@@ -108,34 +113,22 @@ def environment(archive: Archive, theme: Path, overrides: Path | None) -> Sandbo
     return env
 
 
-def render_site(archive: Archive, theme: Path, overrides: Path | None = None) -> Iterator[Rendered]:
+def render_site(
+    archive: Archive,
+    theme: Path,
+    overrides: Path | None = None,
+    history: History | None = None,
+    edition: Edition = CURRENT,
+) -> Iterator[Rendered]:
     """Every page of the site, in a stable order."""
-    env = environment(archive, theme, overrides)
+    env = environment(archive, theme, overrides, edition)
     site = archive.site
     tree = cast(timeline.RegionTree, env.globals["tree"])
     t = cast(Callable[..., str], env.globals["t"])
     measure_label = env.filters["measure"]
     events = timeline.in_date_order(archive.events)
 
-    def page(
-        template: str, path: str, title: str, description: str = "", root: str | None = None, **context: Any
-    ) -> Rendered:
-        if root is None:
-            folder = posixpath.dirname(path)
-            root = "../" * (folder.count("/") + 1) if folder else ""
-        canonical = site.base_url + (path[: -len("index.html")] if path.endswith("index.html") else path)
-        try:
-            html = env.get_template(template).render(
-                root=root,
-                path=path,
-                canonical=canonical,
-                title=title,
-                description=description or site.description,
-                **context,
-            )
-        except (TemplateError, KeyError) as exc:
-            raise ContentError([_template_problem(exc, template, path)]) from None
-        return Rendered(path, html.encode("utf-8"))
+    page = Pages(env, site, edition).page
 
     by_tag: dict[str, list[Event]] = {}
     by_publisher: dict[str, list[Event]] = {p.id: [] for p in archive.publishers}
@@ -150,15 +143,22 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
     yield page(
         "home.html", "index.html", site.title, events=events, latest=latest, sources_count=len(archive.publishers)
     )
+    name = cast(Callable[[str, Event], str], env.filters["publisher_name"])
     for event in events:
+        permanent = f"{site.base_url}events/{event.id}/"
         yield page(
             "event.html",
             f"events/{event.id}/index.html",
             event.title,
             event.summary,
             event=event,
+            current_target=f"events/{event.id}/index.html" if event.id in edition.current_ids else "",
             figures=_figure_rows(event),
             search_filters=_search_filters(event, tree, site.language, measure_label),
+            history=entryviews.entry_history(event, history, t, partial(_swap, name, event)),
+            in_git=history is not None or edition.release is not None,
+            series=entryviews.figure_series(event),
+            citation=entryviews.citation(event, site.title, permanent, edition, t),
         )
         for alias in event.aliases:
             yield page("redirect.html", f"events/{alias}/index.html", event.title, target=event)
@@ -192,8 +192,46 @@ def render_site(archive: Archive, theme: Path, overrides: Path | None = None) ->
     for free in archive.pages:
         yield page("page.html", f"{free.slug}/index.html", free.title, free.description, page=free)
     yield page("search.html", "search/index.html", t("nav_search"))
+    yield page("removed.html", "removed/index.html", t("removed_title"), removed=history.removed if history else ())
     # A host serves 404.html at any depth, so its links start from the site's own path.
     yield page("404.html", "404.html", t("notfound_title"), root=urlsplit(site.base_url).path)
+
+
+class Pages:
+    """Renders one page: works out its relative root, canonical URL and the common context."""
+
+    def __init__(self, env: SandboxedEnvironment, site: Site, edition: Edition) -> None:
+        self.env, self.site, self.edition = env, site, edition
+
+    def page(
+        self, template: str, path: str, title: str, description: str = "", root: str | None = None, **context: Any
+    ) -> Rendered:
+        site, edition = self.site, self.edition
+        if root is None:
+            folder = posixpath.dirname(path)
+            root = "../" * (folder.count("/") + 1) if folder else ""
+        prefix = f"versions/{edition.release.tag}/" if edition.release else ""
+        canonical = site.base_url + prefix + (path[: -len("index.html")] if path.endswith("index.html") else path)
+        # From this page to the top of the whole site: a release is built two folders down.
+        top = root + ("../../" if edition.release else "")
+        context.setdefault("current_target", path)  # the same page in the current archive
+        try:
+            html = self.env.get_template(template).render(
+                root=root,
+                top=top,
+                path=path,
+                canonical=canonical,
+                title=title,
+                description=description or site.description,
+                **context,
+            )
+        except (TemplateError, KeyError) as exc:
+            raise ContentError([_template_problem(exc, template, path)]) from None
+        return Rendered(path, html.encode("utf-8"))
+
+
+def _swap(name: Callable[[str, Event], str], event: Event, source_id: str) -> str:
+    return name(source_id, event)
 
 
 def _template_problem(exc: BaseException, template: str, page: str) -> Problem:

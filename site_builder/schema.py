@@ -392,6 +392,12 @@ def site_schema() -> Schema:
                 _ref("ids"),
             ),
             "license": _optional("Licence of the archive's text, shown on the site.", _ref("text")),
+            "release_tags": _optional(
+                "Which Git tags are releases, as a glob; `site-builder build --versions` builds each into "
+                "versions/<tag>/.",
+                _ref("text"),
+                default="v*",
+            ),
         },
         ("title", "description", "base_url"),
     )

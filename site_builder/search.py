@@ -25,7 +25,10 @@ class SearchIndexError(Exception):
 
 def index_site(site: Path) -> None:
     """Write the Pagefind bundle into `site/pagefind/`, keeping `index.html` in result URLs."""
-    command = [str(get_executable()), "--site", str(site), "--keep-index-url", "--silent"]
+    # Only the current archive's event pages: releases under versions/ keep their own words.
+    # (With no event yet, Pagefind still writes an empty index so the search page loads.)
+    glob = "events/**/*.html" if any((site / "events").glob("*/index.html")) else "index.html"
+    command = [str(get_executable()), "--site", str(site), "--glob", glob, "--keep-index-url", "--silent"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SearchIndexError(

@@ -9,7 +9,21 @@ from .load import Loaded
 from .model import Archive, Region
 
 # Top-level folders the site itself writes; a free page cannot take their names.
-RESERVED = ("events", "regions", "tags", "sources", "search", "pagefind", "assets", "404")
+RESERVED = (
+    "events",
+    "regions",
+    "tags",
+    "sources",
+    "search",
+    "pagefind",
+    "assets",
+    "404",
+    "removed",
+    "data",
+    "versions",
+    "latest",
+    "changelog",
+)
 
 
 def _region_problems(regions: list[Region], path: str) -> list[Problem]:

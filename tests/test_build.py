@@ -212,3 +212,22 @@ def test_template_links_out_of_content_are_refused(tmp_path: Path) -> None:
         f"{content.as_posix()}/templates/page.html: error: symbolic links are not followed"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_figures_as_a_series_and_a_citation(page: Page) -> None:
+    soup = page(KILLINGS)
+    titles = [h.get_text() for h in soup.select(".series-title")]
+    assert titles == ["killed, civilians", "killed, all", "killed, security forces"]
+    civilians = [li.get_text(" ", strip=True) for li in soup.select("ol.series")[0].select("li")]
+    assert civilians[0].startswith("8 March 2025 approximately 745")
+    assert civilians[-1].startswith("12 March 2025 1,383")
+    citation = soup.select_one(".citation").get_text(" ", strip=True)
+    assert citation.startswith("Coastal Syria, March 2025. “Killings on Syria's coast”. ")
+    assert "https://example.org/coastal-syria-2025/events/2025-03-07-coastal-killings/" in citation
+    assert citation.endswith("Accessed [date you accessed it] .") or citation.endswith("Accessed [date you accessed it].")
+
+
+def test_example_entry_history_comes_from_this_repository(page: Page) -> None:
+    revisions = page(KILLINGS).select("ol.revisions > li")
+    assert revisions, "the example archive is committed, so its entries have history"
+    assert [li.get_text() for li in revisions[-1].select("ul li")] == ["entry created"]

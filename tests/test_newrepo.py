@@ -43,6 +43,7 @@ NEW_REPO_FILES = {
     "content/sources.yaml",
     "docs/content-format.md",
     "docs/check.md",
+    "docs/versions.md",
     "requirements.txt",
 }
 
@@ -404,6 +405,7 @@ def test_new_repo_documents_link_to_what_exists(new_repo: Path) -> None:
         ".github/pull_request_template.md",
         "docs/content-format.md",
         "docs/check.md",
+    "docs/versions.md",
     ):
         assert broken_links(new_repo / rel) == [], rel
 

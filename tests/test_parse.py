@@ -381,7 +381,7 @@ def test_site_extra_measures_come_after_the_built_in_ones() -> None:
             SITE + "theme: dark\n",
             [
                 "4: unknown field 'theme' in site.yaml; "
-                "valid fields: title, description, base_url, language, measures, license"
+                "valid fields: title, description, base_url, language, measures, license, release_tags"
             ],
         ),
         (

@@ -333,7 +333,7 @@ def test_safe_links_in_narratives(archive: Callable[[dict[str, str | bytes]], Ar
 def test_site_yaml_unknown_key_lists_valid_keys(check: Check) -> None:
     assert check(minimal(**{"site.yaml": SITE + "baseurl: https://example.org/\n"})) == [
         "content/site.yaml:4: error: unknown field 'baseurl' in site.yaml; "
-        "valid fields: title, description, base_url, language, measures, license"
+        "valid fields: title, description, base_url, language, measures, license, release_tags"
     ]
 
 
@@ -396,7 +396,7 @@ def test_problems_from_many_files_are_reported_together_sorted_by_path_then_line
         "content/pages/search.md:1: error: page name 'search' is reserved; rename the file",
         "content/regions.yaml:6: error: region 'homs' has unknown parent 'nowhere'",
         "content/site.yaml:4: error: unknown field 'colour' in site.yaml; valid fields: title, description, base_url, "
-        "language, measures, license",
+        "language, measures, license, release_tags",
     ]
 
 

@@ -1,0 +1,869 @@
+"""Entry histories from Git: when each event was first published, every revision, and removals.
+
+    history = read_history(Path("content"), cache_dir=Path(".cache"))
+
+`read_history` returns None when `content` is not inside a Git work tree, when `git` is missing
+or when the repository has no commit yet: the site then builds without history. Otherwise it
+returns a `model.History` of the *committed* state, up to HEAD: uncommitted and unstaged edits in
+the work tree are in no revision (build from a clean checkout to publish).
+
+What counts. Files under `<content>/events/` ending in `.md`, in folders not starting with `.` (as
+the loader reads them). An event's id is the stem of its file name at HEAD. Its revisions are the
+commits that changed its file, oldest first, following renames and moves (Git's rename detection,
+`-M`) back through its earlier paths. An id that was deleted and later added again, or that a
+file at HEAD lists in its `aliases`, keeps the earlier file's revisions too, in commit order (a
+deletion and an addition in the same commit become one revision). Files deleted by HEAD and
+taken over by no file at HEAD are listed in `History.removed`.
+
+Which commits. The first-parent history of HEAD (`git log --first-parent`, a merge commit diffed
+against its first parent): the sequence of states the published branch went through, so that
+each revision's `after` is the next one's `before`. A change made on a side branch appears as
+the merge commit that brought it in, with the merge's subject ("Merge pull request #12 ...");
+archives merged with "squash" or "rebase" keep one commit per change. (`--no-merges` would instead
+list side-branch commits in an order that is not a history of the file, and miss changes made in
+merge commits.) A shallow clone has only the history it fetched: its oldest commit seems to add
+every file, so check out with `fetch-depth: 0` in CI. A rename is recognised when Git's rename
+detection pairs the two paths (similar enough content; exact renames always). A file rewritten in
+the commit that moved it appears as a deletion and an addition, which only `aliases` (or the same
+id) joins up again.
+
+Snapshots. `Revision.before`/`after` and `Removal.last` are the front matter read with
+`yaml.load(text, Loader=yaml.CBaseLoader)` (BaseLoader without libyaml): every scalar a string, no
+type resolution. None when there was no file on that side, it was not a regular file, or its
+front matter is missing or not a mapping. Snapshots, and the lists and mappings inside them, are
+shared between revisions: treat them as read-only.
+
+How, and how fast. One `git log --raw -z` over the first-parent history, limited to the events
+folder with `--relative` (a pathspec would cost Git a second tree diff per commit); the blob ids
+it names go, as they arrive, to one `git cat-file --batch`, whose output is parsed while the log is
+still being written. Each distinct blob, and each distinct front matter, is parsed once. PyYAML
+takes about 0.2 ms for a 30-line front matter, too slow for ~40,000 of them, so front matter is
+read in pieces, each looked up by its exact text: one piece per top-level key, and one per item of
+a top-level list (`tallies`, `sources`, ...). A revision then parses only the pieces it changed,
+and unchanged pieces are shared. Pieces in the plain YAML the content format uses are read by a
+small line reader (`_Lines`) that gives up on anything else, which PyYAML then reads; the result
+is PyYAML's on the whole front matter (tests compare the two on many variants).
+
+Cache. With `cache_dir`, the result is kept in `cache_dir/history-v1.pickle`: the History, then
+the state needed to extend it. If HEAD has not moved, only the History is read. If the cached head
+is on HEAD's first-parent chain, only the new commits are read. Otherwise (rewritten history,
+another repository or content folder) everything is read again. The file is written atomically;
+an unreadable, corrupt or foreign file is ignored and replaced. It is unpickled by an unpickler
+that accepts no class but the history records, so a planted file cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import pickle
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import yaml
+
+from .model import History, Removal, Revision, Snapshot
+
+CACHE_FILE = "history-v1.pickle"
+_MAGIC = b"site-builder history cache 1\n"
+_LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+_NO_BLOB = "0" * 40
+
+# A change to one entry file in one commit: (kind, old path, new path, old blob, new blob), kind one
+# of "A" (added), "M" (modified), "D" (deleted), "R" (renamed or moved). Paths are relative to the
+# events folder; a blob is None where there is no regular file on that side.
+Change = tuple[str, str | None, str | None, str | None, str | None]
+# One commit of the first-parent history: (id, date YYYY-MM-DD, subject, changes).
+Commit = tuple[str, str, str, list[Change]]
+
+
+def read_history(content: Path, cache_dir: Path | None = None) -> History | None:
+    """The history of the event files under `content/events/`, or None without Git history.
+
+    With `cache_dir`, the result is cached there and a later call reads only new commits.
+    """
+    located = _locate(content)
+    if located is None:
+        return None
+    root, events, head = located
+    collecting = gc.isenabled()
+    gc.disable()  # a million small objects and no cycles: the collector would only slow this down
+    try:
+        return _history(root, events, head, cache_dir)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _history(root: str, events: str, head: str, cache_dir: Path | None) -> History:
+    cache = cache_dir / CACHE_FILE if cache_dir is not None else None
+    state = None
+    if cache is not None:
+        cached = _load_cache(cache, root, events, head)
+        if isinstance(cached, History):
+            return cached
+        state = cached
+    if state is not None and _extends(root, state.head, head):
+        known = {lineage.blob: lineage.revisions[-1].after for lineage in state.live.values() if lineage.blob}
+        commits, snapshots = _read(root, events, f"{state.head}..{head}", known)
+    else:
+        state = _State(root, events)
+        commits, snapshots = _read(root, events, head, {})
+    state.apply(commits, snapshots)
+    state.head = head
+    state.history = state.finish()
+    if cache is not None:
+        _save_cache(cache, state)
+    return state.history
+
+
+# --- Git ---------------------------------------------------------------------------------------
+
+
+def _git(cwd: str | Path, *args: str) -> str | None:
+    """Stdout of a short git command, or None when git is missing or the command fails."""
+    try:
+        done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
+    except OSError:
+        return None
+    return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else None
+
+
+def _locate(content: Path) -> tuple[str, str, str] | None:
+    """(repository root, events folder relative to it ending in '/', HEAD commit), or None."""
+    out = _git(content, "rev-parse", "--show-toplevel", "--show-prefix", "HEAD")
+    if out is None:
+        return None  # not in a work tree, git missing, or no commit yet
+    lines = out.split("\n")
+    if len(lines) < 3 or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", lines[2]):
+        return None
+    return lines[0], f"{lines[1]}events/", lines[2]
+
+
+def _extends(root: str, old: str, head: str) -> bool:
+    """Whether `old` is on HEAD's first-parent chain, so that old..HEAD continues its history."""
+    out = _git(root, "rev-list", "--first-parent", "--parents", f"{old}..{head}", "--")
+    if not out:
+        return False  # an unknown commit (rewritten history), or HEAD moved back
+    oldest = out.rstrip("\n").rsplit("\n", 1)[-1].split(" ")
+    return len(oldest) > 1 and oldest[1] == old
+
+
+def _read(root: str, events: str, revisions: str, known: dict[str, Snapshot]) -> tuple[list[Commit], dict[Any, Any]]:
+    """The commits of `revisions` (oldest first) and the snapshot of every blob they name.
+
+    `git log` writes the commits while a thread parses them and sends each new blob id to
+    `git cat-file --batch`, whose output this thread reads and parses meanwhile: the work of the
+    three overlaps, and no pipe waits for a reader that is busy writing.
+    """
+    log = subprocess.Popen(
+        [
+            *("git", "-C", root, "-c", "log.diffMerges=first-parent", "log", "--first-parent", "-m", "--root"),
+            *("-M", "--raw", "--no-abbrev", "-z", "--no-color", "--no-show-signature", "--encoding=UTF-8"),
+            *("--format=%x1e%H%x1f%ct%x1f%s", f"--relative={events}", revisions, "--"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    cat = subprocess.Popen(
+        ["git", "-C", root, "cat-file", "--batch", "--buffer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert log.stdout is not None and log.stderr is not None
+    assert cat.stdin is not None and cat.stdout is not None
+    log_out, cat_in = log.stdout, cat.stdin
+    commits: list[Commit] = []
+    failures: list[BaseException] = []
+
+    def send(ids: list[str]) -> None:
+        cat_in.write("".join(f"{blob}\n" for blob in ids).encode("ascii"))
+        cat_in.flush()
+
+    def produce() -> None:
+        try:
+            _parse_log(log_out, commits, set(known), send)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                cat_in.close()
+
+    snapshots: dict[Any, Any] = {None: None, **known}
+    thread = threading.Thread(target=produce, name="git-log-reader", daemon=True)
+    thread.start()
+    try:
+        _read_blobs(cat.stdout, snapshots, _Parser())
+    except BaseException:
+        cat.kill()
+        log.kill()
+        raise
+    finally:
+        thread.join()
+        cat.stdout.close()
+        cat.wait()
+        errors = log.stderr.read().decode("utf-8", "replace").strip()
+        log_out.close()
+        log.stderr.close()
+        log.wait()
+    if failures:
+        raise failures[0]
+    if log.returncode or cat.returncode:
+        raise RuntimeError(f"reading the Git history of {root} failed: {errors or 'git cat-file failed'}")
+    commits.reverse()
+    return commits, snapshots
+
+
+def _wanted(path: str) -> bool:
+    """An event file: `.md`, in no folder whose name starts with '.' (as load.markdown_files)."""
+    if not path.endswith(".md"):
+        return False
+    folder = path.rpartition("/")[0]
+    return not folder.startswith(".") and "/." not in folder
+
+
+def _parse_log(
+    stream: IO[bytes], commits: list[Commit], requested: set[Any], send: Callable[[list[str]], None]
+) -> None:
+    """Read `git log --raw -z` output into `commits`, newest first; send each new blob id once.
+
+    Records are NUL-terminated: a commit is `\\x1e<id>\\x1f<time>\\x1f<subject>`, then each change
+    `:<mode> <mode> <blob> <blob> <status>` followed by its path, or two paths for a rename or a
+    copy (the first change after a commit starts with a newline). A path may hold any byte but
+    NUL, so paths are taken by their position, never by their look.
+    """
+    days: dict[str, str] = {}
+    changes: list[Change] = []
+    rest = b""
+    pending: list[str] = []
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(1 << 18):
+        data = rest + chunk
+        cut = data.rfind(b"\0")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1 :]
+        tokens = data[:cut].decode("utf-8", "surrogateescape").split("\0")
+        if pending:
+            tokens = pending + tokens
+        new: list[str] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            token = tokens[i]
+            if token[:1] == "\n":
+                token = token[1:]
+            if token[:1] == ":":
+                fields = token.split(" ")
+                if len(fields) != 5:
+                    raise RuntimeError(f"unexpected git log output: {token!r}")
+                status = fields[4][:1]
+                paths = 2 if status in "RC" else 1
+                if i + paths >= n:
+                    break  # its paths come with the next chunk
+                old, path = tokens[i + 1], tokens[i + paths]
+                i += paths + 1
+                old_blob = fields[2] if fields[0].startswith(":100") and fields[2] != _NO_BLOB else None
+                new_blob = fields[3] if fields[1].startswith("100") and fields[3] != _NO_BLOB else None
+                change = _change(status, old, path, old_blob, new_blob)
+                if change is None:
+                    continue
+                changes.append(change)
+                for blob in (change[3], change[4]):
+                    if blob is not None and blob not in requested:
+                        requested.add(blob)
+                        new.append(blob)
+            elif token[:1] == "\x1e":
+                sha, stamp, subject = token[1:].split("\x1f", 2)
+                if not subject.isascii():
+                    subject = subject.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                day = days.get(stamp)
+                if day is None:
+                    day = days[stamp] = time.strftime("%Y-%m-%d", time.gmtime(int(stamp)))
+                changes = []
+                commits.append((sys.intern(sha), day, subject, changes))
+                i += 1
+            elif token == "":
+                i += 1
+            else:
+                raise RuntimeError(f"unexpected git log output: {token!r}")
+        pending = tokens[i:]
+        if new:
+            send(new)
+    if rest or pending:
+        raise RuntimeError("git log output ended in the middle of a record")
+
+
+def _change(status: str, old: str, path: str, old_blob: str | None, new_blob: str | None) -> Change | None:
+    """One raw change as a Change of entry files, or None when it touches none."""
+    old_wanted, new_wanted = _wanted(old), _wanted(path)
+    if status == "R":
+        if old_wanted and new_wanted:
+            return ("R", old, path, old_blob, new_blob)
+        if old_wanted:
+            return ("D", old, None, old_blob, None)  # renamed to a file that is not an entry
+        status = "A"
+    elif status == "C":
+        status = "A"  # a copy is a new entry; the original keeps its history
+    if not new_wanted:
+        return None
+    if status == "A":
+        return ("A", None, path, None, new_blob)
+    if status == "D":
+        return ("D", path, None, old_blob, None)
+    return ("M", path, path, old_blob, new_blob)  # M, or T (type change)
+
+
+def _read_blobs(stream: IO[bytes], snapshots: dict[Any, Any], parser: _Parser) -> None:
+    """Parse `git cat-file --batch` output: `<id> blob <size>\\n<content>\\n` per object."""
+    readline, read = stream.readline, stream.read
+    while header := readline():
+        fields = header.split()
+        if len(fields) == 3:
+            data = read(int(fields[2]) + 1)
+            snapshot = parser.blob(data[:-1]) if fields[1] == b"blob" else None
+        else:
+            snapshot = None  # "<id> missing"
+        snapshots[fields[0].decode("ascii")] = snapshot
+
+
+# --- lineages: one file's life through renames -------------------------------------------------
+
+
+class _Lineage:
+    """One file from its addition (or the start of history) through renames to HEAD or deletion."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path  # relative to the events folder: where it is, or was when deleted
+        self.blob: str | None = None  # its content while alive
+        self.revisions: list[Revision] = []
+
+
+class _State:
+    """The processed history up to `head`: what the cache holds."""
+
+    def __init__(self, root: str, events: str) -> None:
+        self.root = root
+        self.events = events
+        self.head = ""
+        self.order: dict[str, int] = {}  # commit id -> its place in the history
+        self.live: dict[str, _Lineage] = {}  # path -> the file there at head
+        self.dead: list[_Lineage] = []  # deleted files, oldest deletion first
+        self.history = History(head="", revisions={})
+
+    def apply(self, commits: list[Commit], snapshots: dict[Any, Any]) -> None:
+        """Extend the lineages with `commits`, oldest first."""
+        live, dead, order = self.live, self.dead, self.order
+        for sha, day, subject, changes in commits:
+            order[sha] = len(order)
+            # Every file that leaves its path is taken first, so that a commit swapping two paths,
+            # or moving a file onto another's old path, finds each lineage where it was.
+            leaving = {old: live.pop(old, None) for kind, old, _, _, _ in changes if kind in "RD" and old}
+            for kind, old, path, old_blob, new_blob in changes:
+                revision = Revision(sha, day, subject, snapshots[old_blob], snapshots[new_blob])
+                if kind == "D" and old is not None:
+                    lineage = leaving[old] or _Lineage(old)
+                    lineage.revisions.append(revision)
+                    lineage.blob = None
+                    dead.append(lineage)
+                    continue
+                if path is None:
+                    continue
+                if kind == "R" and old is not None:
+                    lineage = leaving[old] or _Lineage(path)
+                    lineage.path = path
+                else:
+                    lineage = live.get(path) or _Lineage(path)
+                live[path] = lineage
+                lineage.blob = new_blob
+                lineage.revisions.append(revision)
+
+    def finish(self) -> History:
+        """The History at head: lineages grouped by event id."""
+        groups: dict[str, list[_Lineage]] = {}
+        for path, lineage in self.live.items():
+            groups.setdefault(_stem(path), []).append(lineage)
+        aliases: dict[str, str] = {}
+        for event_id, lineages in groups.items():
+            for lineage in lineages:
+                for alias in _aliases(lineage.revisions[-1].after):
+                    aliases.setdefault(alias, event_id)
+        removed: dict[str, _Lineage] = {}
+        for lineage in self.dead:
+            event_id = _stem(lineage.path)
+            owner = event_id if event_id in groups else aliases.get(event_id)
+            if owner is not None:
+                groups[owner].append(lineage)
+            else:
+                removed[event_id] = lineage  # the latest deletion of an id wins
+        revisions = {
+            event_id: tuple(lineages[0].revisions) if len(lineages) == 1 else self._merge(lineages)
+            for event_id, lineages in sorted(groups.items())
+        }
+        removals = []
+        for event_id, lineage in removed.items():
+            last = lineage.revisions[-1]
+            path = self.events + lineage.path
+            removals.append(Removal(event_id, path, last.commit, last.date, last.subject, last.before))
+        removals.sort(key=lambda r: (r.date, r.id))
+        return History(head=self.head, revisions=revisions, removed=tuple(removals))
+
+    def _merge(self, lineages: list[_Lineage]) -> tuple[Revision, ...]:
+        """Several files' revisions in commit order; a deletion and an addition in one commit joined."""
+        order = self.order
+        merged = sorted((r for lineage in lineages for r in lineage.revisions), key=lambda r: order[r.commit])
+        out: list[Revision] = []
+        for revision in merged:
+            previous = out[-1] if out else None
+            if previous is not None and previous.commit == revision.commit:
+                if previous.after is None and revision.before is None:
+                    out[-1] = Revision(*_commit_of(revision), previous.before, revision.after)
+                    continue
+                if previous.before is None and revision.after is None:
+                    out[-1] = Revision(*_commit_of(revision), revision.before, previous.after)
+                    continue
+            out.append(revision)
+        return tuple(out)
+
+
+def _commit_of(revision: Revision) -> tuple[str, str, str]:
+    return revision.commit, revision.date, revision.subject
+
+
+def _stem(path: str) -> str:
+    return path.rpartition("/")[2][:-3]
+
+
+def _aliases(snapshot: Snapshot) -> Iterable[str]:
+    values = snapshot.get("aliases") if snapshot is not None else None
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else ()
+
+
+# --- cache ---------------------------------------------------------------------------------------
+#
+# The file: _MAGIC, the length of part 1 (8 bytes), part 1: a pickle of (root, events, head,
+# History); part 2: a pickle of (order, live, dead), in which a Revision that is in the History is
+# written as a reference to it (its event id and place), so that each is stored once and part 2 is
+# read only when there is something to add.
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds nothing but the history records: a file someone else planted cannot run code."""
+
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+        ("site_builder.model", "History"),
+        ("site_builder.model", "Revision"),
+        ("site_builder.model", "Removal"),
+        (__name__, "_Lineage"),
+    }
+
+    def __init__(self, data: bytes, history: History | None = None) -> None:
+        super().__init__(io.BytesIO(data))
+        self.history = history
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the history cache")
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid: Any) -> Any:
+        if self.history is None or not isinstance(pid, tuple) or len(pid) != 2:
+            raise pickle.UnpicklingError("unexpected reference in the history cache")
+        return self.history.revisions[pid[0]][pid[1]]
+
+
+class _Pickler(pickle.Pickler):
+    """Writes the Revisions of `history` as references to their place in it."""
+
+    def __init__(self, file: IO[bytes], history: History) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.places = {
+            id(revision): (event_id, place)
+            for event_id, revisions in history.revisions.items()
+            for place, revision in enumerate(revisions)
+        }
+
+    def persistent_id(self, obj: Any) -> Any:
+        return self.places.get(id(obj)) if type(obj) is Revision else None
+
+
+def _load_cache(path: Path, root: str, events: str, head: str) -> History | _State | None:
+    """The cached History if it is at `head`, else the cached state to extend, or None."""
+    try:
+        with path.open("rb") as file:
+            if file.read(len(_MAGIC)) != _MAGIC:
+                return None
+            (size,) = struct.unpack("<Q", file.read(8))
+            cached_root, cached_events, cached_head, history = _Unpickler(file.read(size)).load()
+            if (cached_root, cached_events) != (root, events) or not isinstance(history, History):
+                return None
+            if cached_head == head:
+                return history
+            order, live, dead = _Unpickler(file.read(), history).load()
+    except Exception:  # missing, unreadable, corrupt: read the history again
+        return None
+    state = _State(root, events)
+    state.head, state.history = cached_head, history
+    if not (isinstance(order, dict) and isinstance(live, dict) and isinstance(dead, list)):
+        return None
+    state.order, state.live, state.dead = order, live, dead
+    return state
+
+
+def _save_cache(path: Path, state: _State) -> None:
+    """Write the cache atomically; a cache that cannot be written is no error."""
+    first = pickle.dumps((state.root, state.events, state.head, state.history), protocol=pickle.HIGHEST_PROTOCOL)
+    second = io.BytesIO()
+    _Pickler(second, state.history).dump((state.order, state.live, state.dead))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(_MAGIC + struct.pack("<Q", len(first)))
+                file.write(first)
+                file.write(second.getbuffer())
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError:
+        pass
+
+
+# --- front matter to snapshot ---------------------------------------------------------------------
+
+_OPEN = re.compile(r"---[^\S\n]*(?:\n|\Z)")
+# Characters on which a piece goes to PyYAML: tab, CR, Unicode line breaks, BOM, and whatever
+# libyaml refuses.
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_PIECE = re.compile(r"\n(?=[A-Za-z0-9_])")  # a line starting a top-level key
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_LIST_HEAD = re.compile(rf"({_NAME}):(?: *| +#[^\n]*)\n( *)-(?=[ \n]|\Z)")
+_ITEM_SPLIT: dict[int, re.Pattern[str]] = {}
+_KEY = re.compile(rf"({_NAME}):(?: +(.*))?\Z")
+# A plain scalar on one line without comment or trailing space: no indicator first, no ": ", no
+# " #", no ":" at the end (runs matched possessively: this is most of the parsing time).
+_PLAIN = r"""[^\s\-?:,\[\]{}#&*!|>'"%@`](?:[^ \t\n:#]++| ++(?=[^ \t\n#])|:(?=[^ \t\n])|#)*+"""
+_FLAT_ITEM = re.compile(rf"( *)- {_NAME}: +{_PLAIN} *(?:\n\1  {_NAME}: +{_PLAIN} *)*\n*\Z")
+_FLAT_PAIR = re.compile(rf"({_NAME}): +({_PLAIN}) *$", re.MULTILINE)
+_DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*)? *\Z')
+_SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)? *\Z")
+_FLOW_ITEM = r"\w[\w./-]*(?: +[\w./-]+)*"
+_FLOW = re.compile(rf"\[ *((?:{_FLOW_ITEM})(?: *, *{_FLOW_ITEM})*)? *\](?: +#.*)? *\Z")
+_BLOCK = re.compile(r"([|>])(-?)(?: +#.*)? *\Z")
+_NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_MISSING: Any = object()
+
+
+def front_matter(text: str) -> str | None:
+    """The front matter of an entry file as `parse.split_front_matter` finds it, without the body."""
+    text = text.lstrip("\ufeff")
+    opening = _OPEN.match(text)
+    if opening is None:
+        return None
+    start = opening.end()
+    if text[start - 1 : start] != "\n":
+        return None  # "---" and nothing after it
+    at = start - 1  # each candidate closing line starts after the newline at `at`
+    while True:
+        dashes = text.find("\n---", at)
+        dots = text.find("\n...", at, dashes if dashes >= 0 else len(text))
+        at = dots if dots >= 0 else dashes
+        if at < 0:
+            return None
+        end = text.find("\n", at + 1)
+        if text[at + 1 : end if end >= 0 else len(text)].rstrip() in ("---", "..."):
+            return text[start:at] if at >= start else ""
+        at += 1
+
+
+def load_front_matter(text: str) -> Snapshot:
+    """The reference reading of front matter: PyYAML without type resolution; None unless a mapping."""
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _short(text: str) -> str:
+    """Short strings interned: the same values recur in many entries, and are then stored once."""
+    return sys.intern(text) if len(text) <= 40 else text
+
+
+class _Parser:
+    """Front matter to snapshots, parsing each distinct piece of text once (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, Snapshot] = {}  # front matter -> snapshot
+        self.pieces: dict[str, tuple[tuple[str, Any], ...] | None] = {}  # top-level piece -> its keys
+        self.items: dict[str, list[Any] | None] = {}  # a list item's lines -> [the item]
+
+    def blob(self, data: bytes) -> Snapshot:
+        text = front_matter(data.decode("utf-8", "replace"))
+        if text is None:
+            return None
+        snapshot = self.texts.get(text, _MISSING)
+        if snapshot is _MISSING:
+            snapshot = self.texts[text] = self.snapshot(text)
+        return snapshot
+
+    def snapshot(self, text: str) -> Snapshot:
+        """The same as `load_front_matter(text)`, from pieces."""
+        pairs: list[tuple[str, Any]] = []
+        pieces = self.pieces
+        for piece in _PIECE.split(text):
+            found = pieces.get(piece, _MISSING)
+            if found is _MISSING:
+                found = pieces[piece] = self._piece(piece)
+            if found is None:
+                return load_front_matter(text)
+            pairs += found
+        return dict(pairs) if pairs else load_front_matter(text)
+
+    def _piece(self, text: str) -> tuple[tuple[str, Any], ...] | None:
+        """A top-level key and its value (none, for comments), or None: PyYAML reads the whole.
+
+        A piece starts at a line starting with a letter, digit or `_`, and runs to the next. Read
+        alone, it gives what it gives inside the whole front matter, unless reading it fails (an
+        alias of an anchor in another piece, a multi-line scalar cut in two, ...); then PyYAML
+        reads the whole front matter.
+        """
+        if not _UNUSUAL.search(text):
+            try:
+                body = text.rstrip("\n")
+                if "\n" not in body:
+                    key = _KEY.match(body)
+                    if key is not None and key.group(2) and key.group(2)[0] not in "#|>":
+                        return ((sys.intern(key.group(1)), _scalar(key.group(2))),)
+                head = _LIST_HEAD.match(text)
+                if head is not None:
+                    return ((sys.intern(head.group(1)), self._list(text[head.start(2) :], len(head.group(2)))),)
+                return tuple(_Lines(text).document().items())
+            except _Unsupported:
+                pass
+        data = load_front_matter(text)
+        return tuple(data.items()) if data else None
+
+    def _list(self, text: str, indent: int) -> list[Any]:
+        """A block list, item by item, each item looked up by its text."""
+        split = _ITEM_SPLIT.get(indent)
+        if split is None:
+            split = _ITEM_SPLIT[indent] = re.compile(rf"\n(?= {{{indent}}}-(?:[ \n]|\Z))")
+        out: list[Any] = []
+        items = self.items
+        for item in split.split(text):
+            found = items.get(item, _MISSING)
+            if found is _MISSING:
+                found = items[item] = _item(item, indent)
+            if found is None:
+                raise _Unsupported
+            out += found
+        return out
+
+
+def _item(text: str, indent: int) -> list[Any] | None:
+    """One list item as [item], or None when `_Lines` cannot read it."""
+    if _FLAT_ITEM.match(text):  # `- key: value` lines only, the commonest kind
+        intern = sys.intern
+        return [{intern(key): intern(value) for key, value in _FLAT_PAIR.findall(text)}]
+    try:
+        return _Lines(text).items(indent)
+    except _Unsupported:
+        return None
+
+
+class _Unsupported(Exception):
+    """Text outside the subset `_Lines` reads: PyYAML reads it instead."""
+
+
+def _scalar(text: str) -> Any:
+    """A value on one line after `key: ` or `- `, but a block scalar: plain, quoted or a flow list."""
+    first = text[0]
+    if first == '"':
+        match = _DOUBLE.match(text)
+        if match is None:
+            raise _Unsupported
+        return _short(match.group(1))
+    if first == "'":
+        match = _SINGLE.match(text)
+        if match is None:
+            raise _Unsupported
+        return _short(match.group(1).replace("''", "'"))
+    if first == "[":
+        match = _FLOW.match(text)
+        if match is None:
+            raise _Unsupported
+        items = match.group(1)
+        return [_short(item.strip(" ")) for item in items.split(",")] if items else []
+    if first in _NOT_PLAIN_FIRST:
+        raise _Unsupported
+    cut = text.find(" #")
+    if cut >= 0:
+        text = text[:cut]
+    text = text.rstrip(" ")
+    if ": " in text or text.endswith(":"):
+        raise _Unsupported
+    return _short(text)
+
+
+class _Lines:
+    """Block YAML in the plain style of the content format, read line by line.
+
+    Reads block mappings and lists (a list also at its key's indentation), plain scalars (with a
+    trailing comment), one-line single- and double-quoted scalars without escapes, one-line flow
+    lists of simple words, and `|`, `|-`, `>`, `>-` block scalars whose lines are all indented
+    alike. Raises _Unsupported on anything else, errors included, without trying to be clever: the
+    caller then asks PyYAML, so this only has to be right on what it accepts.
+    """
+
+    __slots__ = ("i", "lines", "n")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.n = len(self.lines)
+        self.i = 0
+
+    def document(self) -> dict[str, Any]:
+        value = self.mapping(0)
+        if self.next() < self.n:
+            raise _Unsupported
+        return value
+
+    def items(self, indent: int) -> list[Any]:
+        value = self.sequence(indent, False)
+        if self.next() < self.n:
+            raise _Unsupported
+        return value
+
+    def next(self) -> int:
+        """Skip blank and comment lines; the index of the next line with content."""
+        lines, i, n = self.lines, self.i, self.n
+        while i < n:
+            stripped = lines[i].lstrip(" ")
+            if stripped and stripped[0] != "#":
+                break
+            i += 1
+        self.i = i
+        return i
+
+    def mapping(self, indent: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines = self.lines
+        while True:
+            i = self.next()
+            if i >= self.n:
+                return out
+            line = lines[i]
+            at = len(line) - len(line.lstrip(" "))
+            if at < indent:
+                return out
+            if at > indent:
+                raise _Unsupported
+            match = _KEY.match(line, indent)
+            if match is None:
+                raise _Unsupported
+            self.i = i + 1
+            out[sys.intern(match.group(1))] = self.value(match.group(2), indent, True)
+
+    def value(self, rest: str | None, indent: int, of_key: bool) -> Any:
+        """The value after `key:` (or `-`) at `indent`: on the line, in the block below, or empty.
+
+        Only a key's value may be a list at the key's own indentation.
+        """
+        if rest and rest[0] != "#":
+            if rest[0] in "|>":
+                match = _BLOCK.match(rest)
+                if match is None:
+                    raise _Unsupported
+                return self.block(match.group(1) == ">", match.group(2) == "-", indent)
+            return _scalar(rest)
+        i = self.next()
+        if i < self.n:
+            line = self.lines[i]
+            at = len(line) - len(line.lstrip(" "))
+            dash = line.startswith("-", at) and (len(line) == at + 1 or line[at + 1] == " ")
+            if at > indent:
+                return self.sequence(at, False) if dash else self.mapping(at)
+            if at == indent and dash and of_key:
+                return self.sequence(at, True)
+        return ""
+
+    def sequence(self, indent: int, of_key: bool) -> list[Any]:
+        out: list[Any] = []
+        lines = self.lines
+        while True:
+            i = self.next()
+            if i >= self.n:
+                return out
+            line = lines[i]
+            at = len(line) - len(line.lstrip(" "))
+            if at < indent:
+                return out
+            if at > indent:
+                raise _Unsupported
+            if not (line.startswith("-", at) and (len(line) == at + 1 or line[at + 1] == " ")):
+                if of_key:
+                    return out  # the next key of the mapping this list is a value in
+                raise _Unsupported
+            rest = line[at + 1 :].lstrip(" ")
+            if rest[:1] == "-":
+                raise _Unsupported  # a list in a list
+            if rest and rest[0] != "#" and _KEY.match(rest):
+                column = len(line) - len(rest)
+                lines[i] = " " * column + rest  # a mapping that starts on the dash's line
+                self.i = i
+                out.append(self.mapping(column))
+            else:
+                self.i = i + 1
+                out.append(self.value(rest, indent, False))
+
+    def block(self, folded: bool, strip: bool, indent: int) -> str:
+        """A block scalar's lines, all indented alike, after its header."""
+        lines, i, n = self.lines, self.i, self.n
+        if i >= n:
+            raise _Unsupported
+        first = lines[i]
+        at = len(first) - len(first.lstrip(" "))
+        if at <= indent or at == len(first):
+            raise _Unsupported  # empty, or starting with an empty line
+        out: list[str] = []
+        while i < n:
+            line = lines[i]
+            if line:
+                start = len(line) - len(line.lstrip(" "))
+                if start == len(line) or start > at:
+                    raise _Unsupported  # a line of spaces, or a more indented one
+                if start < at:
+                    break
+                line = line[at:]
+            out.append(line)
+            i += 1
+        self.i = i
+        while not out[-1]:
+            out.pop()
+        if folded:
+            text = out[0]
+            empty = 0
+            for line in out[1:]:
+                if not line:
+                    empty += 1
+                    continue
+                text += "\n" * empty if empty else " "
+                text += line
+                empty = 0
+        else:
+            text = "\n".join(out)
+        return text if strip else text + "\n"
