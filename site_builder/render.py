@@ -20,7 +20,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import display, entryviews, timeline
-from .dates import EdtfDate, format_date
+from .dates import EdtfDate, format_date, parse_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
 from .markdown import render_markdown
@@ -100,6 +100,7 @@ def environment(
     )
     env.filters.update(
         date=date,
+        day=lambda iso: format_date(parse_date(iso), t) if iso else "",
         figure=lambda tally: display.figure(tally, t),
         total=lambda value: display.total(value, t),
         headline=headline,

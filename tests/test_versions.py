@@ -94,7 +94,7 @@ def test_revision_list_in_words_following_the_rename(site: Path) -> None:
     assert changes[1] == ["killed, civilians (Test Monitor): approximately 745 → at least 1,225"]
     assert changes[2] == ["entry created"]
     facts = [dd.get_text() for dd in page.select(".history dd")]
-    assert facts == ["2025-04-02", "2025-04-05"]
+    assert facts == ["2 April 2025", "5 April 2025"]
 
 
 def test_retraction_is_worded(site: Path) -> None:
