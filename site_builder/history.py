@@ -10,10 +10,11 @@ the work tree are in no revision (build from a clean checkout to publish).
 What counts. Files under `<content>/events/` ending in `.md`, in folders not starting with `.` (as
 the loader reads them). An event's id is the stem of its file name at HEAD. Its revisions are the
 commits that changed its file, oldest first, following renames and moves (Git's rename detection,
-`-M`) back through its earlier paths. An id that was deleted and later added again, or that a
-file at HEAD lists in its `aliases`, keeps the earlier file's revisions too, in commit order (a
-deletion and an addition in the same commit become one revision). Files deleted by HEAD and
-taken over by no file at HEAD are listed in `History.removed`.
+`-M`) back through its earlier paths; a revision's date is its commit's committer date, in UTC.
+An id that was deleted and later added again, or that a file at HEAD lists in its `aliases`, keeps
+the earlier file's revisions too, in commit order (a deletion and an addition in the same commit
+become one revision). Files deleted by HEAD and taken over by no file at HEAD are listed in
+`History.removed`.
 
 Which commits. The first-parent history of HEAD (`git log --first-parent`, a merge commit diffed
 against its first parent): the sequence of states the published branch went through, so that
@@ -22,7 +23,8 @@ the merge commit that brought it in, with the merge's subject ("Merge pull reque
 archives merged with "squash" or "rebase" keep one commit per change. (`--no-merges` would instead
 list side-branch commits in an order that is not a history of the file, and miss changes made in
 merge commits.) A shallow clone has only the history it fetched: its oldest commit seems to add
-every file, so check out with `fetch-depth: 0` in CI. A rename is recognised when Git's rename
+every file, so check out with `fetch-depth: 0` in CI; a partial ("blobless") clone would fetch
+every old version of every file from its remote, one at a time. A rename is recognised when Git's rename
 detection pairs the two paths (similar enough content; exact renames always). A file rewritten in
 the commit that moved it appears as a deletion and an addition, which only `aliases` (or the same
 id) joins up again.
@@ -45,11 +47,15 @@ small line reader (`_Lines`) that gives up on anything else, which PyYAML then r
 is PyYAML's on the whole front matter (tests compare the two on many variants).
 
 Cache. With `cache_dir`, the result is kept in `cache_dir/history-v1.pickle`: the History, then
-the state needed to extend it. If HEAD has not moved, only the History is read. If the cached head
-is on HEAD's first-parent chain, only the new commits are read. Otherwise (rewritten history,
-another repository or content folder) everything is read again. The file is written atomically;
-an unreadable, corrupt or foreign file is ignored and replaced. It is unpickled by an unpickler
-that accepts no class but the history records, so a planted file cannot run code.
+what extending it takes. If HEAD has not moved, only the History is read. If the cached head is on
+HEAD's first-parent chain, only the new commits are read (`git log <cached>..HEAD`). Otherwise
+(rewritten history, HEAD moved back, another repository or content folder) everything is read
+again. The file is written atomically (a temporary file, then `os.replace`); an unreadable,
+corrupt or foreign file is ignored and replaced, and one that cannot be written is skipped. It
+holds plain data and is unpickled by an unpickler that builds no class but `Removal`, so a file
+planted there cannot run code. Keep `cache_dir` out of Git (e.g. in `.gitignore`).
+
+The collector is paused while reading (a million small objects, none in a cycle).
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import operator
 import os
 import pickle
 import re
@@ -68,16 +75,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 import yaml
 
 from .model import History, Removal, Revision, Snapshot
 
 CACHE_FILE = "history-v1.pickle"
-_MAGIC = b"site-builder history cache 1\n"
+_MAGIC = b"site-builder history cache 1\n"  # change the number when what is cached changes
 _LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
-_NO_BLOB = "0" * 40
 
 # A change to one entry file in one commit: (kind, old path, new path, old blob, new blob), kind one
 # of "A" (added), "M" (modified), "D" (deleted), "R" (renamed or moved). Paths are relative to the
@@ -166,63 +172,74 @@ def _read(root: str, events: str, revisions: str, known: dict[str, Snapshot]) ->
     `git cat-file --batch`, whose output this thread reads and parses meanwhile: the work of the
     three overlaps, and no pipe waits for a reader that is busy writing.
     """
-    log = subprocess.Popen(
-        [
-            *("git", "-C", root, "-c", "log.diffMerges=first-parent", "log", "--first-parent", "-m", "--root"),
-            *("-M", "--raw", "--no-abbrev", "-z", "--no-color", "--no-show-signature", "--encoding=UTF-8"),
-            *("--format=%x1e%H%x1f%ct%x1f%s", f"--relative={events}", revisions, "--"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    cat = subprocess.Popen(
-        ["git", "-C", root, "cat-file", "--batch", "--buffer"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert log.stdout is not None and log.stderr is not None
-    assert cat.stdin is not None and cat.stdout is not None
-    log_out, cat_in = log.stdout, cat.stdin
-    commits: list[Commit] = []
-    failures: list[BaseException] = []
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a warning may come with each commit
+        log = subprocess.Popen(
+            [
+                *("git", "-C", root, "-c", "log.diffMerges=first-parent", "log", "--first-parent", "-m", "--root"),
+                *("-M", "--raw", "--no-abbrev", "-z", "--no-color", "--no-show-signature", "--encoding=UTF-8"),
+                *("--format=%x1e%H%x1f%ct%x1f%s", f"--relative={events}", revisions, "--"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        )
+        cat = subprocess.Popen(
+            ["git", "-C", root, "cat-file", "--batch", "--buffer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=1 << 20,
+        )
+        assert log.stdout is not None and cat.stdin is not None and cat.stdout is not None
+        log_out, cat_in, cat_out = log.stdout, cat.stdin, cat.stdout
+        for pipe in (log_out, cat_in, cat_out):
+            _widen(pipe)
+        commits: list[Commit] = []
+        failures: list[BaseException] = []
 
-    def send(ids: list[str]) -> None:
-        cat_in.write("".join(f"{blob}\n" for blob in ids).encode("ascii"))
-        cat_in.flush()
+        def send(ids: list[str]) -> None:
+            cat_in.write("".join(f"{blob}\n" for blob in ids).encode("ascii"))
+            cat_in.flush()
 
-    def produce() -> None:
+        def produce() -> None:
+            try:
+                _parse_log(log_out, commits, set(known), send)
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                with contextlib.suppress(OSError):
+                    cat_in.close()
+
+        snapshots: dict[Any, Any] = {None: None, **known}
+        thread = threading.Thread(target=produce, name="git-log-reader", daemon=True)
+        thread.start()
         try:
-            _parse_log(log_out, commits, set(known), send)
-        except BaseException as exc:
-            failures.append(exc)
+            _read_blobs(cat_out, snapshots, _Parser())
+        except BaseException:
+            cat.kill()
+            log.kill()
+            raise
         finally:
-            with contextlib.suppress(OSError):
-                cat_in.close()
-
-    snapshots: dict[Any, Any] = {None: None, **known}
-    thread = threading.Thread(target=produce, name="git-log-reader", daemon=True)
-    thread.start()
-    try:
-        _read_blobs(cat.stdout, snapshots, _Parser())
-    except BaseException:
-        cat.kill()
-        log.kill()
-        raise
-    finally:
-        thread.join()
-        cat.stdout.close()
-        cat.wait()
-        errors = log.stderr.read().decode("utf-8", "replace").strip()
-        log_out.close()
-        log.stderr.close()
-        log.wait()
-    if failures:
-        raise failures[0]
-    if log.returncode or cat.returncode:
-        raise RuntimeError(f"reading the Git history of {root} failed: {errors or 'git cat-file failed'}")
+            thread.join()
+            cat_out.close()
+            cat.wait()
+            log_out.close()
+            log.wait()
+        if failures:
+            raise failures[0]
+        if log.returncode or cat.returncode:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip() or "git cat-file failed"
+            raise RuntimeError(f"reading the Git history of {root} failed: {message}")
     commits.reverse()
     return commits, snapshots
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Let a pipe hold 1 MiB (Linux): a quarter of the process switches of the default 64 KiB."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def _wanted(path: str) -> bool:
@@ -274,8 +291,9 @@ def _parse_log(
                     break  # its paths come with the next chunk
                 old, path = tokens[i + 1], tokens[i + paths]
                 i += paths + 1
-                old_blob = fields[2] if fields[0].startswith(":100") and fields[2] != _NO_BLOB else None
-                new_blob = fields[3] if fields[1].startswith("100") and fields[3] != _NO_BLOB else None
+                # A blob of a regular file (mode 100644 or 100755), not a link, a submodule, or none.
+                old_blob = fields[2] if fields[0].startswith(":100") and fields[2].strip("0") else None
+                new_blob = fields[3] if fields[1].startswith("100") and fields[3].strip("0") else None
                 change = _change(status, old, path, old_blob, new_blob)
                 if change is None:
                     continue
@@ -452,50 +470,40 @@ def _aliases(snapshot: Snapshot) -> Iterable[str]:
 
 # --- cache ---------------------------------------------------------------------------------------
 #
-# The file: _MAGIC, the length of part 1 (8 bytes), part 1: a pickle of (root, events, head,
-# History); part 2: a pickle of (order, live, dead), in which a Revision that is in the History is
-# written as a reference to it (its event id and place), so that each is stored once and part 2 is
-# read only when there is something to add.
+# The file: _MAGIC, the length of part 1 (8 bytes), part 1, part 2; each part a pickle of plain
+# data (tuples, lists, dicts, strings) but for Removal records. Part 1 is the History: (root,
+# events, head, {event id: revision rows}, removals), a row being a Revision's fields; part 2 is
+# what extending it takes: (commit ids in order, live lineages, dead lineages), a lineage being
+# (path, blob, revisions): the id of the event whose revisions in part 1 are exactly its own (the
+# usual case), or else its own rows. Part 2 is read only when there are new commits.
+
+Row = tuple[str, str, str, Snapshot, Snapshot]
+_NEW = object.__new__
 
 
 class _Unpickler(pickle.Unpickler):
-    """Builds nothing but the history records: a file someone else planted cannot run code."""
-
-    ALLOWED: ClassVar[set[tuple[str, str]]] = {
-        ("site_builder.model", "History"),
-        ("site_builder.model", "Revision"),
-        ("site_builder.model", "Removal"),
-        (__name__, "_Lineage"),
-    }
-
-    def __init__(self, data: bytes, history: History | None = None) -> None:
-        super().__init__(io.BytesIO(data))
-        self.history = history
+    """Builds plain data and Removal records, nothing else: a planted file cannot run code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
+        if (module, name) != ("site_builder.model", "Removal"):
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the history cache")
-        return super().find_class(module, name)
-
-    def persistent_load(self, pid: Any) -> Any:
-        if self.history is None or not isinstance(pid, tuple) or len(pid) != 2:
-            raise pickle.UnpicklingError("unexpected reference in the history cache")
-        return self.history.revisions[pid[0]][pid[1]]
+        return Removal
 
 
-class _Pickler(pickle.Pickler):
-    """Writes the Revisions of `history` as references to their place in it."""
+def _unpickle(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
 
-    def __init__(self, file: IO[bytes], history: History) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.places = {
-            id(revision): (event_id, place)
-            for event_id, revisions in history.revisions.items()
-            for place, revision in enumerate(revisions)
-        }
 
-    def persistent_id(self, obj: Any) -> Any:
-        return self.places.get(id(obj)) if type(obj) is Revision else None
+def _row(revision: Revision) -> Row:
+    return revision.commit, revision.date, revision.subject, revision.before, revision.after
+
+
+def _revision(row: Row) -> Revision:
+    """Revision(*row), at half the cost: filled in as pickle fills in a dataclass it loads."""
+    revision = _NEW(Revision)
+    fields = revision.__dict__
+    fields["commit"], fields["date"], fields["subject"], fields["before"], fields["after"] = row
+    return revision
 
 
 def _load_cache(path: Path, root: str, events: str, head: str) -> History | _State | None:
@@ -505,27 +513,47 @@ def _load_cache(path: Path, root: str, events: str, head: str) -> History | _Sta
             if file.read(len(_MAGIC)) != _MAGIC:
                 return None
             (size,) = struct.unpack("<Q", file.read(8))
-            cached_root, cached_events, cached_head, history = _Unpickler(file.read(size)).load()
-            if (cached_root, cached_events) != (root, events) or not isinstance(history, History):
+            cached_root, cached_events, cached_head, rows, removed = _unpickle(file.read(size))
+            if (cached_root, cached_events) != (root, events):
                 return None
+            revisions = {event_id: tuple(map(_revision, event_rows)) for event_id, event_rows in rows.items()}
+            history = History(head=cached_head, revisions=revisions, removed=tuple(removed))
             if cached_head == head:
                 return history
-            order, live, dead = _Unpickler(file.read(), history).load()
-    except Exception:  # missing, unreadable, corrupt: read the history again
+            commits, live, dead = _unpickle(file.read())
+            state = _State(root, events)
+            state.head, state.history = cached_head, history
+            state.order = {commit: place for place, commit in enumerate(commits)}
+            for lineage_path, blob, own in live:
+                state.live[lineage_path] = _lineage(lineage_path, blob, own, revisions)
+            state.dead = [_lineage(lineage_path, None, own, revisions) for lineage_path, own in dead]
+            return state
+    except Exception:  # missing, unreadable, corrupt, or not what this version writes: read again
         return None
-    state = _State(root, events)
-    state.head, state.history = cached_head, history
-    if not (isinstance(order, dict) and isinstance(live, dict) and isinstance(dead, list)):
-        return None
-    state.order, state.live, state.dead = order, live, dead
-    return state
+
+
+def _lineage(path: str, blob: str | None, own: Any, revisions: dict[str, tuple[Revision, ...]]) -> _Lineage:
+    lineage = _Lineage(path)
+    lineage.blob = blob
+    lineage.revisions = list(revisions[own]) if isinstance(own, str) else [_revision(row) for row in own]
+    return lineage
 
 
 def _save_cache(path: Path, state: _State) -> None:
     """Write the cache atomically; a cache that cannot be written is no error."""
-    first = pickle.dumps((state.root, state.events, state.head, state.history), protocol=pickle.HIGHEST_PROTOCOL)
-    second = io.BytesIO()
-    _Pickler(second, state.history).dump((state.order, state.live, state.dead))
+    history = state.history
+    rows = {event_id: tuple(map(_row, revisions)) for event_id, revisions in history.revisions.items()}
+    first = pickle.dumps((state.root, state.events, state.head, rows, history.removed), pickle.HIGHEST_PROTOCOL)
+
+    def own(lineage: _Lineage) -> Any:
+        shared = history.revisions.get(_stem(lineage.path), ())
+        if len(shared) == len(lineage.revisions) and all(map(operator.is_, shared, lineage.revisions)):
+            return _stem(lineage.path)
+        return tuple(map(_row, lineage.revisions))
+
+    live = [(lineage_path, lineage.blob, own(lineage)) for lineage_path, lineage in state.live.items()]
+    dead = [(lineage.path, tuple(map(_row, lineage.revisions))) for lineage in state.dead]
+    second = pickle.dumps((list(state.order), live, dead), pickle.HIGHEST_PROTOCOL)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
@@ -533,7 +561,7 @@ def _save_cache(path: Path, state: _State) -> None:
             with os.fdopen(fd, "wb") as file:
                 file.write(_MAGIC + struct.pack("<Q", len(first)))
                 file.write(first)
-                file.write(second.getbuffer())
+                file.write(second)
             os.replace(temp, path)
         except BaseException:
             os.unlink(temp)
@@ -548,8 +576,8 @@ _OPEN = re.compile(r"---[^\S\n]*(?:\n|\Z)")
 # Characters on which a piece goes to PyYAML: tab, CR, Unicode line breaks, BOM, and whatever
 # libyaml refuses.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_PIECE = re.compile(r"\n(?=[A-Za-z0-9_])")  # a line starting a top-level key
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+_PIECE = re.compile(r"\n(?=[A-Za-z0-9_])")  # before a line starting a top-level key
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9_-]*"
 _LIST_HEAD = re.compile(rf"({_NAME}):(?: *| +#[^\n]*)\n( *)-(?=[ \n]|\Z)")
 _ITEM_SPLIT: dict[int, re.Pattern[str]] = {}
 _KEY = re.compile(rf"({_NAME}):(?: +(.*))?\Z")
@@ -564,6 +592,7 @@ _FLOW_ITEM = r"\w[\w./-]*(?: +[\w./-]+)*"
 _FLOW = re.compile(rf"\[ *((?:{_FLOW_ITEM})(?: *, *{_FLOW_ITEM})*)? *\](?: +#.*)? *\Z")
 _BLOCK = re.compile(r"([|>])(-?)(?: +#.*)? *\Z")
 _NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _MISSING: Any = object()
 
 
@@ -624,7 +653,7 @@ class _Parser:
         """The same as `load_front_matter(text)`, from pieces."""
         pairs: list[tuple[str, Any]] = []
         pieces = self.pieces
-        for piece in _PIECE.split(text):
+        for piece in _lines_of(_PIECE.split(text)):
             found = pieces.get(piece, _MISSING)
             if found is _MISSING:
                 found = pieces[piece] = self._piece(piece)
@@ -636,10 +665,10 @@ class _Parser:
     def _piece(self, text: str) -> tuple[tuple[str, Any], ...] | None:
         """A top-level key and its value (none, for comments), or None: PyYAML reads the whole.
 
-        A piece starts at a line starting with a letter, digit or `_`, and runs to the next. Read
-        alone, it gives what it gives inside the whole front matter, unless reading it fails (an
-        alias of an anchor in another piece, a multi-line scalar cut in two, ...); then PyYAML
-        reads the whole front matter.
+        A piece starts at a line starting with a letter, digit or `_`, and runs to the next (with
+        the line break that ends it, which a block scalar's value may keep). Read alone, it gives
+        what it gives inside the whole front matter, unless reading it fails (an alias of an anchor
+        in another piece, a multi-line scalar cut in two, ...); then PyYAML reads the whole.
         """
         if not _UNUSUAL.search(text):
             try:
@@ -654,7 +683,8 @@ class _Parser:
                 return tuple(_Lines(text).document().items())
             except _Unsupported:
                 pass
-        data = load_front_matter(text)
+        # An anchor could clash with one in another piece (PyYAML refuses a duplicate anchor).
+        data = load_front_matter(text) if "&" not in text and _at_margin(text) else None
         return tuple(data.items()) if data else None
 
     def _list(self, text: str, indent: int) -> list[Any]:
@@ -664,7 +694,7 @@ class _Parser:
             split = _ITEM_SPLIT[indent] = re.compile(rf"\n(?= {{{indent}}}-(?:[ \n]|\Z))")
         out: list[Any] = []
         items = self.items
-        for item in split.split(text):
+        for item in _lines_of(split.split(text)):
             found = items.get(item, _MISSING)
             if found is _MISSING:
                 found = items[item] = _item(item, indent)
@@ -672,6 +702,31 @@ class _Parser:
                 raise _Unsupported
             out += found
         return out
+
+
+def _lines_of(parts: list[str]) -> list[str]:
+    """Parts of a text split at newlines, each but the last with its newline back.
+
+    (Faster than splitting after the newline: a pattern starting with a look-behind is tried at
+    every position, one starting with a newline only at newlines.)
+    """
+    last = parts.pop()
+    parts = [part + "\n" for part in parts]
+    parts.append(last)
+    return parts
+
+
+def _at_margin(text: str) -> bool:
+    """Whether the first line with content starts a key at the margin, as the whole's keys do.
+
+    True of every piece but the first by the way they are cut; the first may be indented, and
+    then it is the whole front matter that decides (usually: an error).
+    """
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        if stripped and stripped[0] != "#":
+            return line[0] in _KEY_START
+    return False
 
 
 def _item(text: str, indent: int) -> list[Any] | None:
@@ -852,6 +907,7 @@ class _Lines:
             out.append(line)
             i += 1
         self.i = i
+        broken = i < n or not out[-1]  # a line break after the last line: "clip" keeps one
         while not out[-1]:
             out.pop()
         if folded:
@@ -866,4 +922,4 @@ class _Lines:
                 empty = 0
         else:
             text = "\n".join(out)
-        return text if strip else text + "\n"
+        return text + "\n" if broken and not strip else text

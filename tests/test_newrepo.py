@@ -287,8 +287,10 @@ def test_workflows_check_pull_requests_and_deploy_main(root: Path) -> None:
     job = next(j for j in deploy["jobs"].values() if any("deploy-pages" in s.get("uses", "") for s in j["steps"]))
     assert job["permissions"] == {"pages": "write", "id-token": "write"}
     assert job["environment"]["name"] == "github-pages"
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # entry histories and tags need the whole history
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
-    assert ["build", "--content", "content", "--output", upload["with"]["path"]] in invocations(
+    assert ["build", "--versions", "--content", "content", "--output", upload["with"]["path"]] in invocations(
         root / ".github/workflows/deploy.yml"
     )
 
@@ -302,7 +304,8 @@ def test_gitlab_ci_checks_merge_requests_and_publishes_pages(root: Path) -> None
     assert shlex.split(check_job["script"][0])[1] == "check" and shlex.split(check_job["script"][1])[1] == "build"
     pages = ci["pages"]
     assert pages["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
-    assert pages["script"] == ["site-builder build --content content --output public"]
+    assert pages["script"] == ["site-builder build --versions --content content --output public"]
+    assert ci["variables"]["GIT_DEPTH"] == "0"  # entry histories and tags need the whole history
     assert pages["artifacts"]["paths"] == ["public"]
 
 
@@ -405,7 +408,7 @@ def test_new_repo_documents_link_to_what_exists(new_repo: Path) -> None:
         ".github/pull_request_template.md",
         "docs/content-format.md",
         "docs/check.md",
-    "docs/versions.md",
+        "docs/versions.md",
     ):
         assert broken_links(new_repo / rel) == [], rel
 

@@ -78,7 +78,10 @@ def test_unfilled_scaffold_fails_check_at_the_placeholder_source(content: Path) 
     [problem] = caught.value.problems
     assert problem.path == path.as_posix()
     assert problem.line == line_of(text, f"  - id: {PLACEHOLDER_SOURCE}")
-    assert PLACEHOLDER_SOURCE in problem.message and "is a placeholder from `site-builder new`: replace it" in problem.message
+    assert (
+        PLACEHOLDER_SOURCE in problem.message
+        and "is a placeholder from `site-builder new`: replace it" in problem.message
+    )
 
 
 def test_filled_scaffold_passes_check_and_parses_back_to_the_arguments(content: Path) -> None:

@@ -72,11 +72,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.git("tag", "v1")
     repo.commit("Revise A's figure", {a: entry("Shelling of the market", killed("1225", "at-least", "2025-03-11"))})
     repo.git("mv", "content/events/2025/2025-03-07-a.md", "content/events/2025/2025-03-07-market.md")
-    repo.commit("Rename A", {"events/2025/2025-03-07-market.md": entry("Shelling of the market", killed("1225", "at-least", "2025-03-11"), extra="aliases: [2025-03-07-a]\n")})
+    repo.commit(
+        "Rename A",
+        {
+            "events/2025/2025-03-07-market.md": entry(
+                "Shelling of the market", killed("1225", "at-least", "2025-03-11"), extra="aliases: [2025-03-07-a]\n"
+            )
+        },
+    )
     repo.commit("Remove B", remove=("events/2025/2025-03-07-b.md",))
-    repo.commit("Add and retract C", {"events/2025/2025-03-07-c.md": entry("Third entry", status="status: retracted\n")})
+    repo.commit(
+        "Add and retract C", {"events/2025/2025-03-07-c.md": entry("Third entry", status="status: retracted\n")}
+    )
     repo.git("tag", "-a", "v2", "-m", "Second release")
-    repo.commit("Edit C", {"events/2025/2025-03-07-c.md": entry("Third entry, corrected", status="status: retracted\n")})
+    repo.commit(
+        "Edit C", {"events/2025/2025-03-07-c.md": entry("Third entry, corrected", status="status: retracted\n")}
+    )
     output = repo.root / "output"
     build(repo.root / "content", output, releases=True, cache_dir=repo.root / ".cache")
     return output
@@ -106,7 +117,9 @@ def test_retraction_is_worded(site: Path) -> None:
 
 def test_alias_redirects_and_removed_entries(site: Path) -> None:
     redirect = soup(site, "events/2025-03-07-a/index.html")
-    assert redirect.select_one("meta[http-equiv=refresh]")["content"] == "0; url=../../events/2025-03-07-market/index.html"
+    assert (
+        redirect.select_one("meta[http-equiv=refresh]")["content"] == "0; url=../../events/2025-03-07-market/index.html"
+    )
     removed = json.loads((site / "data/deleted.json").read_text())["removed"]
     assert [(r["id"], r["subject"], r["date"], r["title"]) for r in removed] == [
         ("2025-03-07-b", "Remove B", "2025-04-06", "Second entry")
@@ -122,19 +135,23 @@ def test_release_folders_banners_and_switcher(site: Path) -> None:
     assert (site / "versions/v1/data/events.json").is_file()
     v1_events = json.loads((site / "versions/v1/data/events.json").read_text())["events"]
     assert [e["id"] for e in v1_events] == ["2025-03-07-a", "2025-03-07-b"]
-    # v1's entry A was renamed since: the banner still finds it? No: its old id is only an alias now.
+    # Entry B was removed after v1: its page in v1 says so instead of linking to the current archive.
     old_b = soup(site, "versions/v1/events/2025-03-07-b/index.html")
     banner = old_b.select_one(".notice-release")
     assert "release v1" in banner.get_text() and "no longer in the current archive" in banner.get_text()
     v2_c = soup(site, "versions/v2/events/2025-03-07-c/index.html")
     link = v2_c.select_one(".notice-release a")
     assert link["href"] == "../../../../events/2025-03-07-c/index.html"
-    assert (site / "versions/v2/events/2025-03-07-c/" / link["href"]).resolve() == (site / "events/2025-03-07-c/index.html").resolve()
+    assert (site / "versions/v2/events/2025-03-07-c/" / link["href"]).resolve() == (
+        site / "events/2025-03-07-c/index.html"
+    ).resolve()
     switcher = [a.get_text() for a in soup(site, "index.html").select("nav.versions a")]
     assert switcher == ["v2", "v1", "All versions", "Changelog"]
     latest = soup(site, "latest/events/2025-03-07-c/index.html")
     target = latest.select_one("meta[http-equiv=refresh]")["content"].split("url=")[1]
-    assert (site / "latest/events/2025-03-07-c" / target).resolve() == (site / "versions/v2/events/2025-03-07-c/index.html").resolve()
+    assert (site / "latest/events/2025-03-07-c" / target).resolve() == (
+        site / "versions/v2/events/2025-03-07-c/index.html"
+    ).resolve()
 
 
 def test_changelog_lists_added_updated_removed(site: Path) -> None:
