@@ -104,7 +104,8 @@ def _write_releases(
     log: Log,
 ) -> int:
     """versions/<tag>/ for each release, latest/, versions.json, the versions and changelog pages."""
-    current_ids = frozenset(e.id for e in archive.events)
+    # A renamed entry's old id is an alias with a redirect page: old releases' banners link to it.
+    current_ids = frozenset(e.id for e in archive.events) | {a for e in archive.events for a in e.aliases}
 
     def render(release_archive: Archive, overrides: Path, release_edition: Edition, prefix: str) -> None:
         _write_edition(writer, release_archive, theme, overrides, None, release_edition, prefix)

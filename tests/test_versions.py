@@ -145,6 +145,8 @@ def test_release_folders_banners_and_switcher(site: Path) -> None:
     assert (site / "versions/v2/events/2025-03-07-c/" / link["href"]).resolve() == (
         site / "events/2025-03-07-c/index.html"
     ).resolve()
+    renamed = soup(site, "versions/v1/events/2025-03-07-a/index.html").select_one(".notice-release a")
+    assert renamed["href"] == "../../../../events/2025-03-07-a/index.html"  # the alias redirects to the new id
     switcher = [a.get_text() for a in soup(site, "index.html").select("nav.versions a")]
     assert switcher == ["v2", "v1", "All versions", "Changelog"]
     latest = soup(site, "latest/events/2025-03-07-c/index.html")
