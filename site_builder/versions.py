@@ -20,19 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from . import __version__
 from .errors import ContentError
+from .frontmatter import front_matter, load_front_matter
 from .load import load_content
 from .model import Archive, Edition, Release, Snapshot
-from .parse import split_front_matter
 from .validate import validate
-
-try:
-    from yaml import CBaseLoader as _BaseLoader
-except ImportError:  # pragma: no cover
-    from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
 
 Log = Callable[[str], None]
 
@@ -85,15 +78,11 @@ def extract(repo: Repository, commit: str, into: Path) -> Path:
 
 
 def snapshots(content: Path) -> dict[str, Snapshot]:
-    """Every event's front matter read without type resolution, by id (for the changelog)."""
+    """Every event's front matter as plain data, by id (for the changelog)."""
     out: dict[str, Snapshot] = {}
     for path in sorted((content / "events").rglob("*.md")):
-        split = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
-        try:
-            value = yaml.load(split[0], Loader=_BaseLoader) if split else None
-        except yaml.YAMLError:
-            value = None
-        out[path.stem] = value if isinstance(value, dict) else None
+        text = front_matter(path.read_text(encoding="utf-8", errors="replace"))
+        out[path.stem] = load_front_matter(text) if text is not None else None
     return out
 
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from conftest import EXAMPLE, event
 
-from site_builder import history
-from site_builder.history import CACHE_FILE, front_matter, load_front_matter, read_history
+from site_builder import frontmatter, history
+from site_builder.frontmatter import front_matter, load_front_matter
+from site_builder.history import CACHE_FILE, read_history
 from site_builder.model import History, Removal
 from site_builder.parse import split_front_matter
 from site_builder.scaffold import event_text
@@ -556,7 +557,7 @@ def _variants(bases: list[str], count: int, seed: int) -> Iterator[str]:
 
 def test_the_piecewise_reader_reads_like_pyyaml() -> None:
     bases = _fixture_front_matters()
-    parser = history._Parser()  # one parser throughout: its caches are shared, as in a real read
+    parser = frontmatter._Parser()  # one parser throughout: its caches are shared, as in a real read
     cases = [*bases, *_variants(bases, 4000, seed=1)]
     differences = [text for text in cases if parser.snapshot(text) != load_front_matter(text)]
     assert differences == []
@@ -634,7 +635,7 @@ class _Document:
 
 
 def test_the_piecewise_reader_reads_random_documents_like_pyyaml() -> None:
-    parser = history._Parser()
+    parser = frontmatter._Parser()
     documents = iter(_Document(seed=3))
     cases = [next(documents) for _ in range(3000)]
     differences = [text for text in cases if parser.snapshot(text) != load_front_matter(text)]
@@ -650,12 +651,12 @@ def test_the_piecewise_reader_needs_no_pyyaml_for_the_content_format(monkeypatch
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("PyYAML was asked")
 
-    monkeypatch.setattr(history.yaml, "load", refuse)
-    assert [history._Parser().snapshot(text) for text in texts] == expected
+    monkeypatch.setattr(frontmatter.yaml, "load", refuse)
+    assert [frontmatter._Parser().snapshot(text) for text in texts] == expected
 
 
 def test_snapshots_of_broken_front_matter_are_none() -> None:
-    parser = history._Parser()
+    parser = frontmatter._Parser()
     for text in ["", "# only a comment", "- a list", "just text", "a: [unclosed", "a: *nothing", "a: 1\n b: 2"]:
         assert parser.snapshot(text) is None, text
 
