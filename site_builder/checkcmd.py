@@ -67,7 +67,7 @@ def _neighbours(content: Path, loaded: Loaded) -> list[Event]:
         real = content / Path(label).relative_to(content.as_posix().rstrip("/"))
         for path, file_label in markdown_files(real, [], label):
             if file_label not in checked and path.parent == real:
-                event, _ = parse_entry(path.read_text(encoding="utf-8"), file_label)
+                event, _ = parse_entry(path.read_text(encoding="utf-8", errors="replace"), file_label)
                 if event:
                     found.append(event)
     return found
