@@ -146,7 +146,9 @@ def render_site(
     )
     name = cast(Callable[[str, Event], str], env.filters["publisher_name"])
     for event in events:
-        permanent = f"{site.base_url}events/{event.id}/"
+        # A release's page is cited at its own frozen address.
+        release = f"versions/{edition.release.tag}/" if edition.release else ""
+        permanent = f"{site.base_url}{release}events/{event.id}/"
         yield page(
             "event.html",
             f"events/{event.id}/index.html",

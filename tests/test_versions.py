@@ -139,6 +139,11 @@ def test_release_folders_banners_and_switcher(site: Path) -> None:
     old_b = soup(site, "versions/v1/events/2025-03-07-b/index.html")
     banner = old_b.select_one(".notice-release")
     assert "release v1" in banner.get_text() and "no longer in the current archive" in banner.get_text()
+    assert old_b.select_one(".history") is None  # a release is built without history of its own
+    assert (
+        "https://example.org/test/versions/v1/events/2025-03-07-b/. Release v1."
+        in old_b.select_one(".citation").get_text()
+    )
     v2_c = soup(site, "versions/v2/events/2025-03-07-c/index.html")
     link = v2_c.select_one(".notice-release a")
     assert link["href"] == "../../../../events/2025-03-07-c/index.html"
