@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 MARKER = ".site-builder"  # marks a folder as a build, so only a build is ever replaced
@@ -44,10 +43,6 @@ class Writer:
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes(), str(source))
-
-    def write_all(self, files: Iterable[tuple[str, bytes, str]]) -> None:
-        for rel, content, origin in files:
-            self.write(rel, content, origin)
 
     def commit(self) -> None:
         """Replace the output folder with the staged build (two renames; the old one is then removed)."""
