@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from . import display, entryviews, timeline
 from .dates import EdtfDate, format_date, parse_date
@@ -197,7 +198,9 @@ def render_site(
     yield page("search.html", "search/index.html", t("nav_search"))
     yield page("removed.html", "removed/index.html", t("removed_title"), removed=history.removed if history else ())
     # A host serves 404.html at any depth, so its links start from the site's own path.
-    yield page("404.html", "404.html", t("notfound_title"), root=urlsplit(site.base_url).path)
+    yield page(
+        "404.html", "404.html", t("notfound_title"), root=urlsplit(site.base_url).path, inline_css=_inline_css(theme)
+    )
 
 
 class Pages:
@@ -231,6 +234,14 @@ class Pages:
         except (TemplateError, KeyError) as exc:
             raise ContentError([_template_problem(exc, template, path)]) from None
         return Rendered(path, html.encode("utf-8"))
+
+
+def _inline_css(theme: Path) -> Markup:
+    """The theme's stylesheet for a <style> element (it is the theme's own file, not content)."""
+    css = (theme / "static" / "style.css").read_text(encoding="utf-8")
+    if "</" in css:
+        raise ContentError([Problem(str(theme / "static" / "style.css"), 0, "the stylesheet must not contain '</'")])
+    return Markup(css)
 
 
 def _swap(name: Callable[[str, Event], str], event: Event, source_id: str) -> str:
