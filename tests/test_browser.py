@@ -232,11 +232,119 @@ def test_query_in_page_url_is_searched(visit: Visit, site: Site) -> None:
     visit.assert_local_only()
 
 
-def test_search_from_disk_says_it_is_unavailable(visit: Visit, site: Site) -> None:
-    """Browsers refuse Pagefind's module over file://: the page must say so, in the template's words."""
+# --- from disk: file:// URLs, no server --------------------------------------------------------
+
+
+def _outside(requests: list[str], folder: Path) -> list[str]:
+    """Requests for anything but a file inside `folder` (data: and blob: URLs are the page's own)."""
+    inside = folder.resolve().as_uri() + "/"
+    return [url for url in requests if urlsplit(url).scheme not in ("data", "blob") and not url.startswith(inside)]
+
+
+def test_click_through_from_disk(visit: Visit, site: Site) -> None:
+    """Home -> region -> event -> a cited source, by clicking links, on file:// with no server."""
     page = visit.page
-    page.goto((site.folder / "search" / "index.html").as_uri())
-    message = page.locator("#search-form").get_attribute("data-msg-error")
-    assert message
-    page.wait_for_function("(message) => document.getElementById('search-status').textContent === message", arg=message)
+    home = site.folder / "index.html"
+    page.goto(home.as_uri())
+    page.locator("section[aria-labelledby=home-regions] ul a", has_text="Syria").click()
+    page.wait_for_url(re.compile(r"^file://.*/regions/[^/]+/index\.html$"))
+    region_heading = (page.locator("main h1").text_content() or "").strip()
+    assert region_heading
+
+    page.locator("main a[href*='events/']", has_text="Killings on Syria's coast").first.click()
+    page.wait_for_url(re.compile(r"^file://.*/events/2025-03-07-coastal-killings/index\.html$"))
+    assert page.locator("main h1").count() == 1
+    assert page.locator("li[id^=source-]").count() >= 1
+
+    citation = page.locator("main a[href^='#source-']").first
+    target = (citation.get_attribute("href") or "").removeprefix("#")
+    citation.click()
+    page.wait_for_url(re.compile(rf"#{re.escape(target)}$"))
+    assert page.locator(f"[id='{target}']").is_visible()
+    assert page.evaluate("document.styleSheets.length") >= 1  # the stylesheet loaded from disk
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != ""
+
+    # Every internal link on the way names a file, so none lands on a folder listing.
+    for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        if not re.match(r"^[a-z]+:|^#", href):
+            assert href.split("#")[0].endswith((".html", ".xml", ".atom", ".json", ".csv", ".zip", ".sha256")), href
+    assert not _outside(visit.requests, site.folder)
+    assert visit.errors == []
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.html") if "pagefind" not in p.relative_to(folder).parts)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_no_page_asks_for_anything_outside_the_output_folder(browser: Browser, site: Site, javascript: bool) -> None:
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(TIMEOUT_MS)
+    requests: list[str] = []
+    errors: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    pages = _pages(site.folder)
+    assert len(pages) > 20
+    try:
+        for path in pages:
+            page.goto(path.as_uri(), wait_until="load")
+    finally:
+        context.close()
+    assert len(requests) >= len(pages)
+    assert _outside(requests, site.folder) == []
+    assert errors == []
+
+
+def test_pages_read_without_javascript(browser: Browser, site: Site) -> None:
+    """Timeline, regions, events and sources are plain HTML; only search needs scripts, and says so."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto((site.folder / "regions" / "index.html").as_uri())
+        page.locator("main a[href*='regions/']").first.click()
+        page.wait_for_url(re.compile(r"/regions/[^/]+/index\.html$"))
+        assert page.locator("main a[href*='events/']").count() >= 1
+        page.goto((site.folder / "sources" / "index.html").as_uri())
+        assert page.locator("main a[href*='sources/']").count() >= 1
+        page.goto((site.folder / "search" / "index.html").as_uri())
+        notice = page.locator("noscript").first.text_content() or ""
+        assert "JavaScript" in notice
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def versioned_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SYNTHETIC archive in Git with one release, built with --versions."""
+    from test_versions import Repo, entry, killed
+
+    from site_builder.build import build
+
+    repo = Repo(tmp_path_factory.mktemp("versioned"))
+    path = "events/2025/2025-03-07-a.md"
+    repo.commit("Add entry A", {path: entry("Shelling of the market", killed("745", "approximately"))})
+    repo.git("tag", "v1")
+    repo.commit("Revise A", {path: entry("Shelling of the market", killed("1225", "at-least", "2025-03-11"))})
+    output = repo.root / "output"
+    build(repo.root / "content", output, releases=True, cache_dir=None)
+    return output
+
+
+def test_versions_and_history_from_disk(visit: Visit, versioned_site: Path) -> None:
+    page = visit.page
+    page.goto((versioned_site / "events" / "2025-03-07-a" / "index.html").as_uri())
+    assert page.locator("ol.revisions > li").count() == 2  # added, then revised
+    page.locator("footer nav.versions a", has_text="v1").click()
+    page.wait_for_url(re.compile(r"/versions/v1/index\.html$"))
+    assert page.locator(".notice-release").count() == 1
+    page.locator("main a[href*='events/2025-03-07-a/']").first.click()
+    page.wait_for_url(re.compile(r"/versions/v1/events/2025-03-07-a/index\.html$"))
+    assert "745" in (page.locator("main").text_content() or "")
+    page.locator(".notice-release a").click()  # to the same entry in the current archive
+    page.wait_for_url(re.compile(r"/output/events/2025-03-07-a/index\.html$"))
+    page.locator("footer nav.versions a", has_text="v1").click()
+    page.wait_for_url(re.compile(r"/versions/v1/index\.html$"))
+    assert not _outside(visit.requests, versioned_site)
     assert visit.errors == []
