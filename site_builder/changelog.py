@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
+from . import feeds
 from .changes import describe
 from .model import Site, Snapshot
 
@@ -77,29 +77,29 @@ def sections(
 
 def atom(site: Site, entries: list[Section], t: Translate) -> bytes:
     """The changelog as an Atom feed: one entry per release (deterministic: dates come from Git)."""
-    released = [s for s in entries if s.tag]
-    updated = f"{released[0].date}T00:00:00Z" if released else "1970-01-01T00:00:00Z"
     url = f"{site.base_url}changelog/"
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"<title>{escape(site.title)}: {escape(t('changelog_title'))}</title>",
-        f'<link href="{escape(url)}"/>',
-        f"<id>{escape(url)}</id>",
-        f"<updated>{updated}</updated>",
-    ]
-    for s in released:
+    released = []
+    for s in (s for s in entries if s.tag):
         parts = [f"{t('changelog_added')}: {c.title}" for c in s.added]
         parts += [f"{t('changelog_updated')}: {c.title}" + "".join(f"; {x}" for x in c.changes) for c in s.updated]
         parts += [f"{t('changelog_removed')}: {c.title}" for c in s.removed]
-        lines += [
-            "<entry>",
-            f"<title>{escape(s.tag)}</title>",
-            f'<link href="{escape(site.base_url)}versions/{escape(s.tag)}/"/>',
-            f"<id>{escape(url)}#{escape(s.tag)}</id>",
-            f"<updated>{s.date}T00:00:00Z</updated>",
-            f'<content type="text">{escape(chr(10).join(parts) or t("changelog_none"))}</content>',
-            "</entry>",
-        ]
-    lines.append("</feed>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        released.append(
+            feeds.Entry(
+                id=f"{url}#{s.tag}",
+                title=s.tag,
+                link=f"{site.base_url}versions/{s.tag}/",
+                updated=s.date,
+                content="\n".join(parts) or t("changelog_none"),
+            )
+        )
+    feed = feeds.Feed(
+        id=url,
+        title=t("feed_title", site=site.title, page=t("changelog_title")),
+        link=url,
+        self_link=f"{url}changelog.atom",
+        author=site.title,
+        entries=tuple(released),
+        rights=site.license,
+        language=site.language,
+    )
+    return feeds.atom(feed)

@@ -1,18 +1,26 @@
-"""Data files for researchers and tools: data/events.json (the archive) and data/deleted.json.
+"""Data files for researchers and tools, written into every edition's data/ folder.
 
-Every figure keeps its source, qualifier and as-of date; nothing is summed. `schema_version`
-changes only when a field's meaning does.
+events.json (the archive), sources.json (publishers and the entries citing them),
+regions/<id>.json (a region as its page shows it), deleted.json, the two CSV tables
+(site_builder.datacsv) and the JSON Schemas of the JSON files (site_builder.dataschema).
+
+Every figure keeps its source, qualifier and as-of date; nothing is summed across sources.
+`schema_version` changes only when a field's meaning changes or a field goes away; new fields
+keep it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from . import __version__, datacsv, dataschema, feeds, timeline
+from .dataschema import SCHEMA_VERSION
 from .dates import EdtfDate
-from .model import Archive, Event, History
+from .model import Archive, Edition, Event, History, Region, Snapshot
 
-SCHEMA_VERSION = 1
+GENERATED_BY = f"site-builder {__version__}"
 
 
 def _date(value: EdtfDate | None) -> dict[str, str] | None:
@@ -22,9 +30,10 @@ def _date(value: EdtfDate | None) -> dict[str, str] | None:
 
 
 def _event(event: Event, base_url: str) -> dict[str, Any]:
+    chosen = {id(t) for t in timeline.chosen_figures(event).values()}
     return {
         "id": event.id,
-        "url": f"{base_url}events/{event.id}/",
+        "url": base_url + event.url,
         "title": event.title,
         "summary": event.summary,
         "date": _date(event.date),
@@ -44,6 +53,7 @@ def _event(event: Event, base_url: str) -> dict[str, Any]:
                 "as_of": _date(t.as_of),
                 "scope": t.scope,
                 "source": t.source,
+                "chosen": id(t) in chosen,
             }
             for t in event.tallies
         ],
@@ -73,29 +83,106 @@ def _event(event: Event, base_url: str) -> dict[str, Any]:
             for s in event.sources
         ],
         "aliases": list(event.aliases),
+        "narrative": event.body,
     }
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _dump(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+    """One top-level key a line, and one line per item of a list: readable and diffable entry by
+    entry, and fast (json's `indent` takes its pure-Python encoder: 3 times slower on big archives)."""
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n  ".join(_compact(item) for item in value)
+            lines.append(f" {_compact(key)}: [\n  {items}\n ]")
+        else:
+            lines.append(f" {_compact(key)}: {_compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
-def events_json(archive: Archive) -> bytes:
-    events = sorted(archive.events, key=lambda e: (e.date.sort_key, e.id))
+def _region(region: Region) -> dict[str, Any]:
+    return {"id": region.id, "names": dict(region.names), "parent": region.parent}
+
+
+def events_json(archive: Archive, edition: Edition) -> bytes:
+    """The whole archive; `commit` and `release` say which version of it this is."""
     return _dump(
         {
             "schema_version": SCHEMA_VERSION,
             "title": archive.site.title,
             "base_url": archive.site.base_url,
             "license": archive.site.license,
-            "regions": [{"id": r.id, "names": dict(r.names), "parent": r.parent} for r in archive.regions],
+            "generated_by": GENERATED_BY,
+            "commit": edition.commit or None,
+            "release": edition.release.tag if edition.release else None,
+            "regions": [_region(r) for r in archive.regions],
             "publishers": [
                 {"id": p.id, "name": p.name, "type": p.type, "url": p.url, "description": p.description}
                 for p in archive.publishers
             ],
-            "events": [_event(e, archive.site.base_url) for e in events],
+            "events": [_event(e, archive.site.base_url) for e in timeline.in_date_order(archive.events)],
         }
     )
+
+
+def sources_json(archive: Archive) -> bytes:
+    """Each publisher of sources.yaml with the entries citing it, in date order."""
+    events = timeline.in_date_order(archive.events)
+    return _dump(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "sources": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "type": p.type,
+                    "url": p.url,
+                    "description": p.description,
+                    "events": [e.id for e in events if e.source(p.id) is not None],
+                }
+                for p in archive.publishers
+            ],
+        }
+    )
+
+
+def region_json(archive: Archive, tree: timeline.RegionTree, region_id: str) -> bytes:
+    """A region as its page shows it: the same roll-up of events and the same totals."""
+    region = tree.regions[region_id]
+    events = tree.events(region_id)
+    base_url = archive.site.base_url
+    return _dump(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "region": {
+                **_region(region),
+                "url": f"{base_url}regions/{region_id}/",
+                "ancestors": tree.ancestors(region_id),
+                "children": list(tree.children[region_id]),
+            },
+            "totals": [
+                {
+                    "measure": total.measure,
+                    "group": total.group,
+                    "low": total.low,
+                    "high": total.high,
+                    "exact": total.exact,
+                    "events": total.events,
+                }
+                for total in timeline.totals(events, archive.site.measures)
+            ],
+            "events": [{"id": e.id, "url": base_url + e.url} for e in events],
+        }
+    )
+
+
+def _title(snapshot: Snapshot) -> str | None:
+    title = snapshot.get("title") if snapshot else None
+    return title if isinstance(title, str) else None
 
 
 def deleted_json(history: History | None) -> bytes:
@@ -107,7 +194,7 @@ def deleted_json(history: History | None) -> bytes:
                 {
                     "id": r.id,
                     "path": r.path,
-                    "title": r.last.get("title") if isinstance(r.last, dict) else None,
+                    "title": _title(r.last),
                     "commit": r.commit,
                     "date": r.date,
                     "subject": r.subject,
@@ -116,3 +203,47 @@ def deleted_json(history: History | None) -> bytes:
             ],
         }
     )
+
+
+def data_files(archive: Archive, history: History | None, edition: Edition) -> dict[str, bytes]:
+    """Every file of data/, by its path in the edition."""
+    tree = timeline.RegionTree(archive.regions, archive.events)
+    files = {
+        "data/events.json": events_json(archive, edition),
+        "data/events.csv": datacsv.events_csv(archive),
+        "data/tallies.csv": datacsv.tallies_csv(archive),
+        "data/sources.json": sources_json(archive),
+        "data/deleted.json": deleted_json(history),
+    }
+    files.update({f"data/regions/{r}.json": region_json(archive, tree, r) for r in tree.regions})
+    files.update({f"data/{name}": dataschema.schema_json(name) for name in dataschema.SCHEMAS})
+    return files
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file as the data page describes it (`key` names its description in the strings table)."""
+
+    path: str
+    key: str
+    schema: str = ""
+    columns: tuple[str, ...] = ()
+
+
+FILES = (
+    DataFile("data/events.json", "events_json", "data/events.schema.json"),
+    DataFile("data/sources.json", "sources_json", "data/sources.schema.json"),
+    DataFile("data/deleted.json", "deleted_json", "data/deleted.schema.json"),
+    DataFile("data/events.csv", "events_csv", columns=datacsv.EVENT_COLUMNS),
+    DataFile("data/tallies.csv", "tallies_csv", columns=datacsv.TALLY_COLUMNS),
+)
+
+
+def page_context() -> dict[str, Any]:
+    """What data.html needs beyond the common context: the files, as the code writes them."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "files": FILES,
+        "region_schema": "data/region.schema.json",
+        "feed_size": feeds.FEED_SIZE,
+    }
