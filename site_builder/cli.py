@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .build import build
+from .bundle import BundleError
 from .errors import ContentError
 from .search import SearchIndexError
 from .write import WriteError
@@ -23,6 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("site_builder.scaffold", "write a new event file with every field, ready to fill in"),
     "schema": ("site_builder.schema", "write the JSON Schema of front matter and registries"),
     "init": ("site_builder.newrepo", "create a new archive repository with CI, hooks and templates"),
+    "bundle": ("site_builder.bundle", "write the built site as one zip with a SHA-256 manifest (BagIt)"),
+    "verify": ("site_builder.verify", "check a bundle (zip or unzipped folder) against its manifest"),
+    "serve": ("site_builder.serve", "build, serve on 127.0.0.1, rebuild on every save and reload the browser"),
 }
 
 
@@ -41,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--versions", action="store_true", help="also build each release (Git tag) into versions/")
     build_cmd.add_argument("--cache", type=Path, default=Path(".cache"), help="cache folder (default: .cache)")
     build_cmd.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    build_cmd.add_argument("--bundle", action="store_true", help="also put the site as a zip into download/")
     for name, (module, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
         importlib.import_module(module).add_arguments(sub)
@@ -68,10 +73,11 @@ def run_build(args: argparse.Namespace) -> int:
             log=lambda line: print(line, file=sys.stderr),
             releases=args.versions,
             cache_dir=None if args.no_cache else args.cache,
+            bundle=args.bundle,
         )
     except ContentError as error:
         return report_errors(error)
-    except (SearchIndexError, WriteError, OSError) as error:
+    except (SearchIndexError, WriteError, BundleError, OSError) as error:
         print(f"site-builder: error: {error}; the previous output was left as it was.", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - started

@@ -228,3 +228,4 @@ class Edition:
     release: Release | None = None  # None: the current archive
     current_ids: frozenset[str] = frozenset()  # event ids of the current archive, for old releases' banners
     commit: str = ""  # the commit built, when the content is in Git
+    bundle: str = ""  # the zip's file name under download/ (`build --bundle`), else ""
