@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from . import changelog, data, versions
+from . import changelog, data, feeds, offline, sitemap, versions
+from .bundle import add_to_build, bundle_name, commit_date
 from .history import read_history
 from .load import load_content
 from .model import Archive, Edition, History
@@ -50,8 +51,17 @@ def _write_edition(
         writer.write(prefix + page.path, page.content, "render")
     for rel, source in assets(theme):
         writer.copy(prefix + rel, source)
-    writer.write(prefix + "data/events.json", data.events_json(archive), "data")
-    writer.write(prefix + "data/deleted.json", data.deleted_json(history), "data")
+    for rel, content in data.data_files(archive, history, edition).items():
+        writer.write(prefix + rel, content, "data")
+    if edition.release is None:  # a release is frozen: feeds and the sitemap follow the current archive
+        env = environment(archive, theme, overrides, edition)
+        for rel, content in feeds.archive_feeds(archive, history, env).items():
+            writer.write(rel, content, "feeds")
+        writer.write("sitemap.xml", sitemap.sitemap(archive, history, [p.path for p in pages]), "sitemap")
+        writer.write("robots.txt", sitemap.robots(archive), "sitemap")
+    if not prefix:  # search from disk, for the pages Pagefind indexes: the current archive's
+        for rel, content in offline.files(archive, theme, overrides).items():
+            writer.write(offline.FOLDER + rel, content, "offline search")
     return len(pages)
 
 
@@ -63,6 +73,7 @@ def build(
     *,
     releases: bool = False,
     cache_dir: Path | None = None,
+    bundle: bool = False,
 ) -> tuple[Archive, int]:
     """Build the site into `output`; returns the archive and the number of pages written."""
     timings = Timings()
@@ -73,7 +84,8 @@ def build(
     now = timings.step("history", now)
     repo = versions.repository(content) if releases else None
     tags = versions.list_releases(repo, archive.site.release_tags) if repo else ()
-    edition = Edition(releases=tags, commit=history.head if history else "")
+    bundle_file = f"{bundle_name(archive.site.title, archive.site.base_url)}.zip" if bundle else ""
+    edition = Edition(releases=tags, commit=history.head if history else "", bundle=bundle_file)
     writer = Writer(output)
     try:
         count = _write_edition(writer, archive, theme, content / "templates", history, edition, "")
@@ -81,9 +93,13 @@ def build(
         if repo is not None:
             count += _write_releases(writer, repo, archive, theme, content, edition, output, log)
             now = timings.step("releases", now)
-        # Search indexes the finished pages, so it runs last, on the staged folder.
+        # Search indexes the finished pages, so it runs after them, on the staged folder.
         index_site(writer.staging)
         now = timings.step("search index", now)
+        if bundle_file:
+            # The zip holds the finished site, search index included (download/ itself stays out).
+            add_to_build(writer, bundle_file, commit_date(content, edition.commit))
+            now = timings.step("bundle", now)
         writer.commit()
     except BaseException:
         writer.abort()

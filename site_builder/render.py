@@ -20,7 +20,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from . import display, entryviews, timeline
+from . import data, display, entryviews, timeline
 from .dates import EdtfDate, format_date, parse_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
@@ -142,8 +142,15 @@ def render_site(
                 by_publisher[source.id].append(event)
 
     latest = sorted(events, key=lambda e: (e.date.sort_key, e.id), reverse=True)[:10]
+    feeds = edition.release is None  # a release is frozen: feeds follow the current archive only
     yield page(
-        "home.html", "index.html", site.title, events=events, latest=latest, sources_count=len(archive.publishers)
+        "home.html",
+        "index.html",
+        site.title,
+        events=events,
+        latest=latest,
+        sources_count=len(archive.publishers),
+        feed="feed.atom" if feeds else "",
     )
     name = cast(Callable[[str, Event], str], env.filters["publisher_name"])
     for event in events:
@@ -158,7 +165,7 @@ def render_site(
             event=event,
             current_target=f"events/{event.id}/index.html" if event.id in edition.current_ids else "",
             figures=_figure_rows(event),
-            search_filters=_search_filters(event, tree, site.language, measure_label),
+            search_filters=search_filters(event, tree, site.language, measure_label),
             history=entryviews.entry_history(event, history, t, partial(_swap, name, event)),
             in_git=history is not None or edition.release is not None,
             series=entryviews.figure_series(event),
@@ -179,10 +186,12 @@ def render_site(
             totals=timeline.totals(region_events, site.measures),
             groups=timeline.by_year_and_month(region_events),
             events=region_events,
+            feed=f"regions/{region_id}/feed.atom" if feeds else "",
         )
     yield page("tags.html", "tags/index.html", t("tags_title"), tags=sorted(by_tag.items()))
     for tag, tagged in sorted(by_tag.items()):
-        yield page("tag.html", f"tags/{tag}/index.html", tag, tag=tag, events=tagged)
+        feed = f"tags/{tag}/feed.atom" if feeds else ""
+        yield page("tag.html", f"tags/{tag}/index.html", tag, tag=tag, events=tagged, feed=feed)
     yield page("sources.html", "sources/index.html", t("sources_title"), cited=by_publisher)
     for publisher in archive.publishers:
         yield page(
@@ -195,6 +204,7 @@ def render_site(
         )
     for free in archive.pages:
         yield page("page.html", f"{free.slug}/index.html", free.title, free.description, page=free)
+    yield page("data.html", "data/index.html", t("data_title"), tags=sorted(by_tag), feeds=feeds, **data.page_context())
     yield page("search.html", "search/index.html", t("nav_search"))
     yield page("removed.html", "removed/index.html", t("removed_title"), removed=history.removed if history else ())
     # A host serves 404.html at any depth, so its links start from the site's own path.
@@ -221,6 +231,7 @@ class Pages:
         # From this page to the top of the whole site: a release is built two folders down.
         top = root + ("../../" if edition.release else "")
         context.setdefault("current_target", path)  # the same page in the current archive
+        context.setdefault("feed", "")  # the Atom feed following this page, if any
         try:
             html = self.env.get_template(template).render(
                 root=root,
@@ -261,10 +272,10 @@ def _template_problem(exc: BaseException, template: str, page: str) -> Problem:
     return Problem(where, line or 0, f"template error while rendering {page}: {message}")
 
 
-def _search_filters(
+def search_filters(
     event: Event, tree: timeline.RegionTree, language: str, measure: Callable[[str], str]
 ) -> dict[str, list[str]]:
-    """Each search filter value once per page (Pagefind counts elements, not pages)."""
+    """Each search filter value once per page (Pagefind counts elements, not pages); the offline index reuses it."""
     regions = {r for region_id in event.regions for r in [*tree.ancestors(region_id), region_id]}
     return {
         "region": sorted(tree.regions[r].name(language) for r in regions),

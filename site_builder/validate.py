@@ -16,6 +16,7 @@ RESERVED = (
     "sources",
     "search",
     "pagefind",
+    "search-offline",
     "assets",
     "404",
     "removed",
@@ -23,6 +24,7 @@ RESERVED = (
     "versions",
     "latest",
     "changelog",
+    "download",
 )
 
 

@@ -1,8 +1,15 @@
 /*
- * Search page for site-builder archives, using Pagefind's JavaScript API.
+ * Search page for site-builder archives: the UI, over one of two engines.
+ *
+ * Served over http(s), it uses Pagefind's JavaScript API. From disk (file://),
+ * where browsers block Pagefind's fetch() and modules, and whenever Pagefind
+ * fails to load, it uses the offline index (static/offline-search.js, loaded
+ * before this file). Both engines answer the same calls: filters(),
+ * search(query, {filters, sort}) -> {results: [{data()}]}, preload(query).
  *
  * Binds to the markup of templates/search.html:
  *   form#search-form  data-bundle (Pagefind bundle, relative to the page),
+ *                     data-offline (offline index folder, relative to the page),
  *                     data-root (site root, relative to the page), and the
  *                     translated UI strings as data-label-* / data-msg-* /
  *                     data-filter-* attributes
@@ -33,7 +40,7 @@
   var strings = form.dataset;
   var root = strings.root || "";
   var defaultSort = sortSelect ? sortSelect.value : "";
-  var pagefind = null;
+  var engine = null; /* Pagefind's module, or the offline engine */
   var failed = false;
   var selects = {}; /* filter name -> <select> */
   var timer = null;
@@ -61,7 +68,8 @@
   /* ---- URLs ------------------------------------------------------------- */
 
   /*
-   * Pagefind gives root-relative URLs ("/events/foo/"; baseUrl is set to "/").
+   * Both engines give root-relative URLs ("/events/foo/"; Pagefind's baseUrl
+   * is set to "/").
    * Make them relative to this page through data-root, so the site works at
    * the root of a host, under a subpath, and from disk; directory URLs get
    * "index.html" so that they also work without a web server.
@@ -79,6 +87,21 @@
   }
 
   /* ---- excerpt: text nodes and <mark> only ----------------------------- */
+
+  /* The offline engine gives the excerpt as text segments, some marked. */
+  function segmentNodes(segments) {
+    var fragment = document.createDocumentFragment();
+    segments.forEach(function (segment) {
+      if (segment.mark) {
+        var mark = document.createElement("mark");
+        mark.textContent = segment.text;
+        fragment.appendChild(mark);
+      } else {
+        fragment.appendChild(document.createTextNode(segment.text));
+      }
+    });
+    return fragment;
+  }
 
   /*
    * Pagefind's excerpt is entity-encoded text with <mark> elements. Parse it
@@ -243,10 +266,12 @@
       item.appendChild(date);
     }
 
-    if (data.excerpt) {
+    if (data.excerpt || (data.segments && data.segments.length)) {
       var excerpt = document.createElement("p");
       excerpt.className = "search-result-excerpt";
-      excerpt.appendChild(excerptNodes(data.excerpt));
+      excerpt.appendChild(
+        data.segments ? segmentNodes(data.segments) : excerptNodes(data.excerpt)
+      );
       item.appendChild(excerpt);
     }
     return item;
@@ -254,7 +279,7 @@
 
   /* ---- searching -------------------------------------------------------- */
 
-  /* Pagefind could not load (e.g. the page was opened from disk): give up. */
+  /* Neither engine could load: give up. */
   function showFatal(err) {
     failed = true;
     showError(err);
@@ -272,7 +297,7 @@
 
   function run() {
     timer = null;
-    if (failed || !pagefind) {
+    if (failed || !engine) {
       return;
     }
     var current = ++generation;
@@ -289,7 +314,7 @@
     }
 
     form.setAttribute("aria-busy", "true");
-    pagefind
+    engine
       .search(query || null, { filters: filters, sort: chosenSort() })
       .then(function (search) {
         if (current !== generation) {
@@ -339,9 +364,9 @@
       window.clearTimeout(timer);
     }
     timer = window.setTimeout(run, DEBOUNCE_MS);
-    if (pagefind && !failed && input.value.trim()) {
+    if (engine && !failed && input.value.trim()) {
       /* start fetching index chunks while the user is still typing */
-      pagefind.preload(input.value.trim(), { filters: chosenFilters() })
+      engine.preload(input.value.trim(), { filters: chosenFilters() })
         .catch(function () {});
     }
   }
@@ -375,24 +400,49 @@
   setStatus(text("msgLoading"));
   form.setAttribute("aria-busy", "true");
 
-  var bundle = new URL(strings.bundle || "pagefind/", document.baseURI);
-  import(new URL("pagefind.js", bundle).href)
-    .then(function (module) {
+  function startPagefind() {
+    var bundle = new URL(strings.bundle || "pagefind/", document.baseURI);
+    return import(new URL("pagefind.js", bundle).href).then(function (module) {
       return module
         .options({ basePath: bundle.href, baseUrl: "/" })
         .then(function () {
           return module.init();
         })
         .then(function () {
-          return module.filters();
-        })
-        .then(function (available) {
-          pagefind = module;
-          buildFilters(available, params);
-          form.removeAttribute("aria-busy");
-          setStatus("");
-          run();
+          return module;
         });
+    });
+  }
+
+  function startOffline() {
+    var offline = window.SiteBuilderOfflineSearch;
+    if (!offline || !strings.offline) {
+      return Promise.reject(new Error("no offline search index on this page"));
+    }
+    var local = offline.open(new URL(strings.offline, document.baseURI).href);
+    return local.init().then(function () {
+      return local;
+    });
+  }
+
+  var started =
+    window.location.protocol === "file:"
+      ? startOffline()
+      : startPagefind().catch(function (err) {
+        if (window.console) {
+          window.console.warn("Pagefind did not load; using the offline index.", err);
+        }
+        return startOffline();
+      });
+  started
+    .then(function (loaded) {
+      return loaded.filters().then(function (available) {
+        engine = loaded;
+        buildFilters(available, params);
+        form.removeAttribute("aria-busy");
+        setStatus("");
+        run();
+      });
     })
     .catch(showFatal);
 })();

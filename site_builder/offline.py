@@ -1,0 +1,291 @@
+"""Search from disk: an index of plain <script> files for the search page when Pagefind cannot run.
+
+Browsers block Pagefind's fetch() and JavaScript modules on file://, so the search page falls back
+to themes/default/static/offline-search.js, which loads these files with <script src> (each calls
+the global `sbOffline(kind, key, data)`) and only the ones a query needs:
+
+  search-offline/meta.js            counts, the term shards' prefixes, filter values with counts
+  search-offline/terms/<n>.js       {word: postings} for the words under one prefix (a trie leaf)
+  search-offline/filters/<name>.js  {value: postings} for one filter (region, tag, year, measure)
+  search-offline/docs/<n>.js        title, date, excerpt of CHUNK events, for the results shown
+
+Documents are the current archive's events (the pages Pagefind indexes), numbered newest first,
+so date order is id order. Postings are ascending ids, each written as the gap from the previous
+id minus one in base 36, followed by the word's weight as one capital letter (A = 2 … Z = 27) when
+above 1.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from itertools import chain, repeat
+from operator import add, and_, rshift, sub
+from pathlib import Path
+from typing import Any, cast
+
+from . import timeline
+from .model import Archive, Event
+from .render import environment, search_filters
+
+FOLDER = "search-offline/"
+FORMAT = 1  # bumped when the files' layout changes; offline-search.js checks it
+CHUNK = 20  # events per display chunk: a page of 50 results loads at most 50 small files
+SHARD_BYTES = 24_000  # a prefix whose words take more than this is split by one more letter
+MAX_PREFIX = 5  # a shard's prefix is never longer: the words under it stay together, however many
+EXCERPT_CHARS = 240
+# Relevance weights per field (a word's weight in an event is the sum over its occurrences).
+TITLE, SUMMARY, LABELS = 5, 2, 2  # and 1 for the narrative and the rest of the page
+MAX_WEIGHT = 27  # one capital letter: A = 2 … Z = 27
+
+# --- words: mirrored exactly by words() in offline-search.js ------------------------------------
+#
+# The whole text is normalised, then split into runs of letters and digits. This approximates
+# Pagefind's normalisation and stemming: NFKD, lower case, combining marks dropped (é ~ e; Arabic
+# tashkeel U+064B–U+065F and U+0670 are marks, and أ إ آ lose their hamza or madda), tatweel and
+# zero-width (non-)joiners dropped so they never split a word, ٱ -> ا, ى -> ي, ة -> ه, ς -> σ,
+# Arabic-Indic digits -> ASCII digits, then NFC. Stems are left to prefix matching at query time:
+# "kill" finds "killed" and "killings".
+
+_FOLD = (
+    {"\u0671": "\u0627", "\u0649": "\u064a", "\u0629": "\u0647", "\u03c2": "\u03c3"}
+    | {chr(0x0660 + d): str(d) for d in range(10)}
+    | {chr(0x06F0 + d): str(d) for d in range(10)}
+)
+_FOLDABLE = re.compile("[\u0671\u0649\u0629\u03c2\u0660-\u0669\u06f0-\u06f9]")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: the same set as [\p{L}\p{N}] in JavaScript
+_ASCII_WORD = re.compile("[a-z0-9]+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _class(points: Iterable[int]) -> str:
+    """A regex character class body for these code points, as ranges."""
+    spans: list[list[int]] = []
+    for c in points:
+        if spans and spans[-1][1] == c - 1:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c])
+    return "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in spans)
+
+
+@cache
+def _dropped() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What normalisation drops: [\\p{M}\\u200B-\\u200D\\u0640] (for text within U+FFFF, and for any).
+
+    Python's re has no \\p{M}, so the marks come from unicodedata: all lie below U+20000 but the
+    variation selectors E0100–E01EF. A class reaching beyond U+FFFF is matched range by range,
+    several times slower, so text without such characters gets the smaller class."""
+    marks = [c for r in (range(0x20000), range(0xE0100, 0xE01F0)) for c in r if unicodedata.category(chr(c))[0] == "M"]
+    extra = "\u200b-\u200d\u0640"
+    return (
+        re.compile(f"[{_class(c for c in marks if c <= 0xFFFF)}{extra}]+"),
+        re.compile(f"[{_class(marks)}{extra}]+"),
+    )
+
+
+def words(text: str) -> list[str]:
+    """The searchable words of `text`, normalised, in order."""
+    if text.isascii():  # the same result, faster: most text in most archives
+        return _ASCII_WORD.findall(text.lower())
+    text = unicodedata.normalize("NFKD", text).lower()
+    text = _dropped()[1 if _ASTRAL.search(text) else 0].sub("", text)
+    text = _FOLDABLE.sub(lambda m: _FOLD[m[0]], text)  # str.translate reads every character: slower
+    return _WORD.findall(unicodedata.normalize("NFC", text))
+
+
+@cache
+def _piece_words(piece: str) -> tuple[str, ...]:
+    return tuple(words(piece))
+
+
+def word_counts(text: str) -> Counter[str]:
+    """How often each word of `text` occurs: the words of words(text), found faster. Whitespace
+    never joins or splits a word, so each whitespace-separated piece is normalised once per build
+    (the cache is cleared after it), and all of it runs in C."""
+    return Counter(chain.from_iterable(map(_piece_words, text.split())))
+
+
+# --- Markdown to text, cheaply: the index needs words, not structure ----------------------------
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:.*$", re.MULTILINE)
+_MARKUP = re.compile(r"^ {0,3}(?:#{1,6} |> ?|[-*+] |\d+[.)] )|[*_`]+|\\(?=\S)", re.MULTILINE)
+
+
+def markdown_words(body: str) -> str:
+    """The narrative's text without link targets and reference definitions (a strip, not a parse,
+    50 times faster); other markup is punctuation, which words() skips."""
+    if "]" in body:
+        body = _REFERENCE.sub("", _LINK.sub(lambda m: m[1] or m[2] or "", body))
+    return html.unescape(body) if "&" in body else body
+
+
+def excerpt(event: Event, body: str) -> str:
+    """The summary, else the start of the narrative (from markdown_words), as plain text of about EXCERPT_CHARS."""
+    text = event.summary or _MARKUP.sub("", body[: EXCERPT_CHARS * 4])
+    text = " ".join(text.split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = text.rfind(" ", 0, EXCERPT_CHARS)
+    return text[: cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS].rstrip(" ,;:") + "…"
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@cache
+def _base36(n: int) -> str:
+    if n < 0:
+        raise ValueError(f"postings must be ascending ids, got a gap of {n + 1}")
+    out = ""
+    while True:
+        n, digit = divmod(n, 36)
+        out = _B36[digit] + out
+        if not n:
+            return out
+
+
+_WEIGHT = ["", ""] + [chr(ord("A") + w - 2) for w in range(2, MAX_WEIGHT + 1)]
+
+
+def postings(ids: list[int], weights: Iterable[int]) -> str:
+    """Ascending ids as gaps-minus-one in base 36, each followed by its weight when above 1 (A = 2 … Z = 27)."""
+    gaps = map(sub, ids, chain((0,), map((1).__add__, ids)))  # all in C: there are millions
+    codes = map(_WEIGHT.__getitem__, map(min, weights, repeat(MAX_WEIGHT)))
+    return ",".join(map(add, map(_base36, gaps), codes))
+
+
+def script(kind: str, key: str | int, data: Any) -> bytes:
+    """One index file: a call of the global callback. ASCII only and no '<', so neither '</script>',
+    '<!--' nor U+2028/2029 in the content can end the script or the string early."""
+    text = json.dumps(data, ensure_ascii=True, sort_keys=True, separators=(",", ":")).replace("<", "\\u003c")
+    return f"sbOffline({json.dumps(kind)},{json.dumps(key)},{text});\n".encode("ascii")
+
+
+_CALL = re.compile(r"sbOffline\((.*)\);\n", re.DOTALL)
+
+
+def read(data: bytes) -> tuple[str, str | int, Any]:
+    """(kind, key, data) of an index file: the inverse of script(), for tests and benchmarks."""
+    match = _CALL.fullmatch(data.decode("ascii"))
+    if not match:
+        raise ValueError("not an offline index file")
+    kind, key, value = json.loads(f"[{match[1]}]")
+    return kind, key, value
+
+
+def decode(text: str) -> list[tuple[int, int]]:
+    """(id, weight) pairs: the inverse of postings(), as offline-search.js reads them."""
+    out, doc = [], -1
+    for part in text.split(",") if text else []:
+        weight = 1
+        if "A" <= part[-1] <= "Z":
+            weight, part = ord(part[-1]) - 63, part[:-1]
+        doc += int(part, 36) + 1
+        out.append((doc, weight))
+    return out
+
+
+def shards(terms: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Split the sorted words into prefix groups of about SHARD_BYTES: (prefix, words) in prefix order.
+
+    A group that is too big is split by one more letter; a word equal to the prefix it was split
+    at stays in a group of its own under that prefix, so each word belongs to exactly one group."""
+    out: list[tuple[str, list[str]]] = []
+
+    def split(prefix: str, group: list[str]) -> None:
+        size = sum(len(w) + len(terms[w]) + 6 for w in group)
+        if size <= SHARD_BYTES or len(prefix) >= MAX_PREFIX or len(group) == 1:
+            out.append((prefix, group))
+            return
+        children: dict[str, list[str]] = {}
+        for word in group:
+            children.setdefault(word[: len(prefix) + 1], []).append(word)
+        for key in sorted(children):
+            split(key, children[key])
+
+    split("", sorted(terms))
+    return out
+
+
+def _filter_files(docs: list[dict[str, list[str]]]) -> Iterator[tuple[str, bytes]]:
+    for name in ("region", "tag", "year", "measure"):
+        values: dict[str, list[int]] = {}
+        for doc, filters in enumerate(docs):
+            for value in sorted(set(filters[name])):  # two regions may share a name
+                values.setdefault(value, []).append(doc)
+        data = {value: postings(ids, repeat(1)) for value, ids in values.items()}
+        yield f"filters/{name}.js", script("filter", name, data)
+
+
+def _page_text(event: Event, narrative: str, publisher: Callable[[str, Event], str]) -> str:
+    """What the event page shows as text besides title, summary and labels (Pagefind reads it too):
+    the narrative, the statements, the figures' own words, the sources."""
+    parts = [narrative, *(f"{s.speaker} {s.role} {s.organization} {s.text}" for s in event.statements)]
+    parts += [f"{t.verbatim} {t.scope}" for t in event.tallies]
+    parts += [f"{publisher(s.id, event)} {s.title}" for s in event.sources]
+    return "\n".join(parts)
+
+
+def files(archive: Archive, theme: Path, overrides: Path | None = None) -> dict[str, bytes]:
+    """Every file of the offline index, by path under FOLDER; the same archive gives the same bytes."""
+    env = environment(archive, theme, overrides)
+    tree = cast(timeline.RegionTree, env.globals["tree"])
+    measure = cache(cast(Callable[[str], str], env.filters["measure"]))  # a few labels, 10,000s of calls
+    date = cast(Callable[..., str], env.filters["date"])
+    publisher = cast(Callable[[str, Event], str], env.filters["publisher_name"])
+    language = archive.site.language
+
+    events = timeline.in_date_order(archive.events)[::-1]  # newest first: id order is date order
+    # word -> its postings, each packed as id << 32 | weight (a weight counts one word in one entry)
+    terms: defaultdict[str, list[int]] = defaultdict(list)
+    filters: list[dict[str, list[str]]] = []
+    shown: list[list[str]] = []
+    for doc, event in enumerate(events):
+        chosen = search_filters(event, tree, language, measure)
+        narrative = markdown_words(event.body)
+        counts = word_counts(_page_text(event, narrative, publisher))
+        for text, weight in (
+            (event.title, TITLE),
+            (event.summary, SUMMARY),
+            (" ".join([*chosen["region"], *event.tags]), LABELS),
+        ):
+            for word, n in word_counts(text).items():
+                counts[word] += n * weight
+        packed = doc << 32
+        for word, weight in counts.items():
+            terms[word].append(packed | weight)
+        filters.append(chosen)
+        shown.append([event.id, event.title, date(event.date), excerpt(event, narrative)])
+
+    _piece_words.cache_clear()
+    mask = (1 << 32) - 1
+    encoded = {
+        word: postings(list(map(rshift, pairs, repeat(32))), map(and_, pairs, repeat(mask)))
+        for word, pairs in terms.items()
+    }
+    groups = shards(encoded)
+    out = {f"terms/{n}.js": script("terms", n, {w: encoded[w] for w in group}) for n, (_, group) in enumerate(groups)}
+    out |= dict(_filter_files(filters))
+    for n in range(0, len(shown), CHUNK):
+        out[f"docs/{n // CHUNK}.js"] = script("docs", n // CHUNK, shown[n : n + CHUNK])
+    counts_by_filter = {
+        name: dict(Counter(v for f in filters for v in set(f[name]))) for name in ("region", "tag", "year", "measure")
+    }
+    meta = {
+        "format": FORMAT,
+        "count": len(events),
+        "chunk": CHUNK,
+        "shards": [prefix for prefix, _ in groups],
+        "filters": counts_by_filter,
+    }
+    out["meta.js"] = script("meta", "", meta)
+    return dict(sorted(out.items()))
