@@ -447,3 +447,9 @@ def test_non_utf8_file_is_reported(check: Check) -> None:
     assert check(minimal(**{"events/2025/2025-03-09-latin.md": latin1})) == [
         "content/events/2025/2025-03-09-latin.md:1: error: not UTF-8 text: invalid continuation byte at byte 14"
     ]
+
+
+def test_reserved_slugs_are_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "content-format.md").read_text(encoding="utf-8")
+    section = doc[doc.index("These slugs are reserved") :][:400]
+    assert [slug for slug in RESERVED if f"`{slug}`" not in section] == []
