@@ -26,7 +26,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("site_builder.newrepo", "create a new archive repository with CI, hooks and templates"),
     "bundle": ("site_builder.bundle", "write the built site as one zip with a SHA-256 manifest (BagIt)"),
     "verify": ("site_builder.verify", "check a bundle (zip or unzipped folder) against its manifest"),
-    "serve": ("site_builder.serve", "build, serve on 127.0.0.1, rebuild on every save and reload the browser"),
 }
 
 
