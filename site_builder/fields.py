@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,9 +44,10 @@ def scalar(node: Node, what: str = "text") -> Scalar:
 
 
 def text(node: Node) -> str:
-    found = scalar(node)
-    value = found.value.strip()
-    if not value or found.is_null:
+    if not isinstance(node, Scalar):
+        raise FieldError(node, f"expected text, found {_kind(node)}")
+    value = node.value.strip()
+    if not value or node.is_null:
         raise FieldError(node, "must not be empty")
     return value
 
@@ -75,13 +77,22 @@ def integer(node: Node) -> int:
 def edtf(node: Node) -> EdtfDate:
     value = text(node)
     try:
-        return parse_date(value)
+        return _date(value)
     except ValueError as exc:
         raise FieldError(node, str(exc)) from None
 
 
+# The same dates recur in many entries: each is parsed once (and stored once). Errors are not cached.
+_date = lru_cache(maxsize=8192)(parse_date)
+
+# What urlsplit reads as an http(s) URL with a host, without calling it (most URLs); else it decides.
+_PLAIN_WEB_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?\Z")
+
+
 def web_url(node: Node) -> str:
     value = text(node)
+    if _PLAIN_WEB_URL.match(value):
+        return value
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -158,21 +169,22 @@ def read_fields(
     values: dict[str, tuple[Node, Any]] = {}
     ok = True
     for key, value_node in node.items:
-        reader = spec.get(key.value)
+        name = key.value
+        reader = spec.get(name)
         if reader is None:
-            problems.add(key.line, f"unknown field '{key.value}' in {what}; valid fields: {', '.join(spec)}", key.col)
+            problems.add(key.line, f"unknown field '{name}' in {what}; valid fields: {', '.join(spec)}", key.col)
             continue
         if isinstance(value_node, Scalar) and value_node.is_null:
-            if key.value in required:
-                problems.add(key.line, f"'{key.value}' in {what} must have a value", key.col)
+            if name in required:
+                problems.add(key.line, f"'{name}' in {what} must have a value", key.col)
                 ok = False
             continue
         try:
             collects = getattr(reader, "collects", False)
-            values[key.value] = (value_node, reader(value_node, problems) if collects else reader(value_node))
+            values[name] = (value_node, reader(value_node, problems) if collects else reader(value_node))
         except FieldError as exc:
-            problems.add(exc.node.line, f"{key.value}: {exc.message}", exc.node.col)
-            if key.value in required:
+            problems.add(exc.node.line, f"{name}: {exc.message}", exc.node.col)
+            if name in required:
                 ok = False
     for name in required:
         if name not in node.keys:

@@ -73,8 +73,19 @@ def file_name_without_date(event: Event) -> Iterator[Problem]:
 
 
 def _words(title: str) -> str:
+    if title.isascii():  # the same words, without the per-character work
+        return " ".join(_WORD.findall(title.lower()))
     text = unicodedata.normalize("NFKD", title.casefold())
-    return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
+    return " ".join(_WORD.findall("".join(c for c in text if not unicodedata.combining(c))))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _similar(a: str, b: str) -> bool:
+    """SequenceMatcher's ratio is at least 0.8 (its quick upper bounds first: most pairs stop there)."""
+    matcher = SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
 
 
 def likely_duplicates(events: Iterable[Event], report_for: set[str] | None = None) -> Iterator[Problem]:
@@ -84,7 +95,9 @@ def likely_duplicates(events: Iterable[Event], report_for: set[str] | None = Non
     on that file.
     """
     by_region: dict[str, list[Event]] = defaultdict(list)
+    words: dict[str, str] = {}  # path -> title words, each worked out once
     for event in events:
+        words[event.path] = _words(event.title)
         for region in event.regions:
             by_region[region].append(event)
     reported: set[tuple[str, str]] = set()
@@ -97,7 +110,7 @@ def likely_duplicates(events: Iterable[Event], report_for: set[str] | None = Non
                 pair = (a.id, b.id) if a.path < b.path else (b.id, a.id)
                 if pair in reported:
                     continue
-                if SequenceMatcher(None, _words(a.title), _words(b.title)).ratio() >= 0.8:
+                if _similar(words[a.path], words[b.path]):
                     reported.add(pair)
                     first, second = (a, b) if a.path < b.path else (b, a)
                     if report_for is not None and second.path not in report_for:

@@ -64,16 +64,13 @@ def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tu
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
+        rel = here.relative_to(folder).as_posix()
+        prefix = label if rel == "." else f"{label}/{rel}"  # the folder's label, worked out once
         for name in sorted(dirnames):
             if (here / name).is_symlink():
-                problems.append(
-                    Problem(f"{label}/{(here / name).relative_to(folder)}", 1, "symbolic links are not followed")
-                )
+                problems.append(Problem(f"{prefix}/{name}", 1, "symbolic links are not followed"))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
-        for name in sorted(filenames):
-            if name.endswith(".md"):
-                path = here / name
-                found.append((path, f"{label}/{path.relative_to(folder).as_posix()}"))
+        found += [(here / name, f"{prefix}/{name}") for name in sorted(filenames) if name.endswith(".md")]
     return found
 
 

@@ -138,6 +138,9 @@ class Event:
     body_line: int = 0
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     region_lines: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # The body parsed once, by the parser: safe HTML, and its plain text (for search indexes).
+    body_html: str = field(default="", compare=False, repr=False)
+    body_text: str = field(default="", compare=False, repr=False)
 
     @property
     def url(self) -> str:

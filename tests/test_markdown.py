@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from html.parser import HTMLParser
 
 import pytest
 
-from site_builder.markdown import is_safe_link, render_markdown, unsafe_links
+from site_builder import markdown
+from site_builder.markdown import Rendered, is_safe_link, render_body, render_markdown, unsafe_links
 
 EXTERNAL = 'rel="external noopener noreferrer"'
 
@@ -228,3 +230,57 @@ def test_unsafe_links(text: str, found: list[tuple[int, str]]) -> None:
 )
 def test_unsafe_links_point_at_the_line_of_the_link(text: str, found: list[tuple[int, str]]) -> None:
     assert unsafe_links(text) == found
+
+
+# --- render_body: one parse for HTML, text and refused links -----------------------------------
+
+
+def test_plain_paragraphs() -> None:
+    text = 'Synthetic entry. A "quoted" word, it\'s 50% (or so): a | b.\nSecond line.\n\n\nعين مدينة.\n'
+    assert render_body(text) == Rendered(
+        "<p>Synthetic entry. A &quot;quoted&quot; word, it's 50% (or so): a | b.\nSecond line.</p>\n<p>عين مدينة.</p>\n",
+        'Synthetic entry. A "quoted" word, it\'s 50% (or so): a | b.\nSecond line.\n\nعين مدينة.',
+        (),
+    )
+
+
+def test_text_leaves_out_link_targets_and_markup() -> None:
+    text = "# Title\n\nSee [the *report*](https://e.org/r) and `code`.\n\n- one\n- two\n\n---\n\n    indented\n"
+    assert render_body(text).text == "Title\n\nSee the report and code.\n\none\n\ntwo\n\nindented"
+
+
+def test_refused_links_are_found_with_their_lines() -> None:
+    text = "Intro.\n\nSee [x](javascript:a) and\n[y](https://e.org/).\n\nOutro [z](data:b).\n"
+    rendered = render_body(text)
+    assert rendered.unsafe == ((2, "javascript:a"), (5, "data:b")) == tuple(unsafe_links(text))
+    assert Tags(rendered.html).hrefs() == ["https://e.org/"]
+
+
+def test_no_second_parse_without_a_refused_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markdown, "unsafe_links", lambda text: pytest.fail("parsed twice"))
+    assert render_body("See [x](https://e.org/) and <mailto:a@b.org>.\n").unsafe == ()
+
+
+# Pieces of narratives: plain paragraphs, and blocks and inline syntax of every kind, some that
+# look plain (a list after a paragraph, lazy lines, white space the parser trims, ...).
+PLAIN = ["Plain words here.", "Two lines\nof text.", 'Quote "x" and \'y\'.', "عين مدينة", "12 people, 3 towns", "a: b | c",
+         "Ends with colon:", "x\u00a0y", "1,000 killed", "(see above)", "a-b + c = d", "50% ~ 2"]  # fmt: skip
+RICH = ["- item", "- item\n- item2", "1. one\n2. two", "* star", "> quote", "> quote\nlazy", "# Heading", "Setext\n===",
+        "Setext\n---", "    code", "    code\n\n\n    more code", "[link](https://x.org/)", "[bad](javascript:x)",
+        "<javascript:y>", "**bold** text", "*em*", "`code`", "a\\*b", "&amp; &copy;", "<b>html</b>", "[ref]",
+        "[ref]: https://r.org/", "[ref]: javascript:z", "```\nfence", "```", "~~~\nx\n~~~", "  indented two", "   three",
+        "\tTab", "line  \nhard break", "- item\n\n  continued", "- a\n\n- b", "1) x", "---", "***", "+ plus",
+        "![img](x.png)", "<https://a.org>", "trailing \u2003", "\u00a0lead", "a\r\nb", "\x00nul", "- [x](data:y)",
+        "para\n- list interrupts", "para\n    lazy code", "> q\n\ncontinued?", "- l\ncontinued lazily",
+        "| a | b |\n|---|---|\n| 1 | 2 |", "2024. Year", "#hashtag", "=", "~", "- ", "-"]  # fmt: skip
+SEPARATORS = ["\n\n", "\n\n", "\n\n\n", "\n \n", "\n", "\n\n  \n"]
+
+
+def test_render_body_is_the_whole_parse_on_random_narratives() -> None:
+    rng = random.Random(4)
+    for _ in range(2000):
+        parts = [rng.choice(PLAIN) if rng.random() < 0.6 else rng.choice(RICH) for _ in range(rng.randint(1, 6))]
+        text = "".join(part + rng.choice(SEPARATORS) for part in parts[:-1]) + parts[-1] + rng.choice(["", "\n"])
+        tokens = markdown._md.parse(text)
+        whole = (markdown._md.render(text), markdown._plain_text(tokens), tuple(unsafe_links(text)))
+        assert tuple(render_body(text)) == whole, text

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from site_builder.errors import Problem
+from site_builder.markdown import render_markdown
 from site_builder.model import MEASURES
 from site_builder.parse import (
     parse_entry,
@@ -283,10 +284,25 @@ def test_non_ascii_digits_are_not_a_count() -> None:
         ("---\na: 1\n", None),
         ("a: 1\n---\n", None),
         ("", None),
+        ("---", None),
+        ("---\n---", ("", "", 3)),
+        ("---\na: 1\n----\n--- x\n ---\n...\t\nbody\n\nend", ("a: 1\n----\n--- x\n ---", "body\n\nend", 7)),
+        ("---\na: '...'\n...x\n---\r\nbody", ("a: '...'\n...x", "body", 5)),
+        ("---\r\na: 1\n---\n", ("a: 1", "", 4)),
     ],
 )
 def test_split_front_matter(text: str, result: tuple[str, str, int] | None) -> None:
     assert split_front_matter(text) == result
+
+
+def test_event_carries_its_narrative_as_html_and_text() -> None:
+    event, problems = parse_entry(
+        ENTRY.format(extra="").replace("Text.", "See [the report](https://e.org/r).\n\nSecond *part*."), DEFAULT_PATH
+    )
+    assert problems == []
+    assert event is not None
+    assert event.body_html == render_markdown(event.body)
+    assert event.body_text == "See the report.\n\nSecond part."
 
 
 # --- pages -----------------------------------------------------------------------------------
