@@ -1,68 +1,79 @@
-"""The build, step by step: load, validate, history, render, releases, write, index, swap in."""
+"""The build, step by step: load, validate, history, render, write, index, swap in.
+
+    result = build(Path("content"), Path("output"), cache_dir=Path(".cache"))
+
+With a cache folder the build is incremental. It first looks whether anything changed at all: every
+input file's size, mtime and inode (stamps.py), the Git commit, the options, and the output as
+the last build left it (write.py). If nothing did, it is done, having loaded neither the archive
+nor Jinja, Markdown or YAML. Otherwise engine.py does the work: it parses only the entries whose
+file changed (inputs.py), renders only the pages and makes only the files whose inputs changed
+(fingerprint.py, outputs.py), and writes only the files that differ from what the folder it
+writes into holds (write.py: the output and a spare take turns). Whatever it skips, the output is
+the one a build from scratch writes, byte for byte. Large amounts of work run in several
+processes (parallel.py), and Pagefind, which reads only the entries' pages, starts as soon as
+those are written and runs while the rest is made.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import gc
+import shutil
+import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any
 
-from . import changelog, data, feeds, offline, sitemap, versions
-from .bundle import add_to_build, bundle_name, commit_date
-from .history import read_history
-from .load import load_content
-from .model import Archive, Edition, History
-from .render import THEMES, Pages, assets, environment, render_site
-from .search import index_site
-from .validate import validate
-from .write import Writer
+from .cache import Store
+from .progress import Progress, Silent
+from .stamps import Stat, snapshot
+from .timings import Log, Timings
+from .write import SPARE, FileRecord, Tree, verified
 
-Log = Callable[[str], None]
+if TYPE_CHECKING:
+    from .model import Archive
+
+# render.THEMES, found here again: importing render loads Jinja, which a build with nothing to do never needs
+THEMES = next(d / "themes" for d in Path(__file__).resolve().parents[:2] if (d / "themes").is_dir())
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did. `archive` is None when nothing had changed (it was not even loaded)."""
+
+    archive: Archive | None
+    pages: int  # pages in the site
+    rendered: frozenset[str]  # the pages rendered by this build (the others were kept)
+    written: int  # files written or linked into the output (those that were not there already)
+    events: int
+    seconds: float
+
+    def __iter__(self) -> Iterator[Any]:
+        """(archive, pages), as `build` returned before it returned a BuildResult."""
+        return iter((self.archive, self.pages))
 
 
 @dataclass
-class Timings:
-    steps: list[tuple[str, float]] = field(default_factory=list)
+class Quick:
+    """What a build needs to see that nothing changed since the last one."""
 
-    def step(self, name: str, started: float) -> float:
-        now = time.perf_counter()
-        self.steps.append((name, now - started))
-        return now
+    options: tuple[str, ...]
+    stamps: dict[str, Stat | None]
+    head: str | None
+    output: Tree
+    pages: int
+    events: int
 
 
 def check(content: Path) -> Archive:
     """Load and validate; raises ContentError listing every problem."""
+    from .load import load_content
+    from .validate import validate
+
     return validate(load_content(content))
-
-
-def _write_edition(
-    writer: Writer,
-    archive: Archive,
-    theme: Path,
-    overrides: Path,
-    history: History | None,
-    edition: Edition,
-    prefix: str,
-) -> int:
-    """One complete copy of the site (the current archive, or a release under `prefix`)."""
-    pages = list(render_site(archive, theme, overrides, history, edition))
-    for page in pages:
-        writer.write(prefix + page.path, page.content, "render")
-    for rel, source in assets(theme):
-        writer.copy(prefix + rel, source)
-    for rel, content in data.data_files(archive, history, edition).items():
-        writer.write(prefix + rel, content, "data")
-    if edition.release is None:  # a release is frozen: feeds and the sitemap follow the current archive
-        env = environment(archive, theme, overrides, edition)
-        for rel, content in feeds.archive_feeds(archive, history, env).items():
-            writer.write(rel, content, "feeds")
-        writer.write("sitemap.xml", sitemap.sitemap(archive, history, [p.path for p in pages]), "sitemap")
-        writer.write("robots.txt", sitemap.robots(archive), "sitemap")
-    if not prefix:  # search from disk, for the pages Pagefind indexes: the current archive's
-        for rel, content in offline.files(archive, theme, overrides).items():
-            writer.write(offline.FOLDER + rel, content, "offline search")
-    return len(pages)
 
 
 def build(
@@ -74,86 +85,94 @@ def build(
     releases: bool = False,
     cache_dir: Path | None = None,
     bundle: bool = False,
-) -> tuple[Archive, int]:
-    """Build the site into `output`; returns the archive and the number of pages written."""
+    search: bool = True,
+    clean: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> BuildResult:
+    """Build the site into `output`. With `cache_dir`, only what changed since the last build is
+    made again (`clean`: empty the cache first); `search=False` leaves out the Pagefind index."""
+    started = time.perf_counter()
     timings = Timings()
-    now = time.perf_counter()
-    archive = validate(load_content(content))
-    now = timings.step("load and validate", now)
-    history = read_history(content, cache_dir)
-    now = timings.step("history", now)
-    repo = versions.repository(content) if releases else None
-    tags = versions.list_releases(repo, archive.site.release_tags) if repo else ()
-    bundle_file = f"{bundle_name(archive.site.title, archive.site.base_url)}.zip" if bundle else ""
-    edition = Edition(releases=tags, commit=history.head if history else "", bundle=bundle_file)
-    writer = Writer(output)
-    try:
-        count = _write_edition(writer, archive, theme, content / "templates", history, edition, "")
-        now = timings.step("render and write", now)
-        if repo is not None:
-            count += _write_releases(writer, repo, archive, theme, content, edition, output, log)
-            now = timings.step("releases", now)
-        # Search indexes the finished pages, so it runs after them, on the staged folder.
-        index_site(writer.staging)
-        now = timings.step("search index", now)
-        if bundle_file:
-            # The zip holds the finished site, search index included (download/ itself stays out).
-            add_to_build(writer, bundle_file, commit_date(content, edition.commit))
-            now = timings.step("bundle", now)
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    timings.step("swap", now)
-    log("  ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in timings.steps))
-    return archive, count
+    progress = progress or Silent()
+    store = Store(cache_dir, (Quick, Tree, FileRecord, Stat)) if cache_dir is not None else None
+    with _locked(cache_dir):
+        if clean and store is not None:
+            store.clear()
+            shutil.rmtree(output.resolve().with_name(f".{output.resolve().name}.{SPARE}"), ignore_errors=True)
+        progress.stage("scan")
+        stamps = snapshot(content, theme)
+        options = (str(content.resolve()), str(theme.resolve()), str(output.resolve()), str((releases, bundle, search)))
+        quick = store.load("quick") if store is not None else None
+        head = _head(content)
+        if isinstance(quick, Quick) and not releases and _unchanged(quick, options, stamps, head, output):
+            progress.close()
+            return BuildResult(None, quick.pages, frozenset(), 0, quick.events, time.perf_counter() - started)
+        timings.step("scan")
+        # Imported here: a build with nothing to do never loads Jinja, Markdown or YAML.
+        from . import engine, parallel
 
-
-def _write_releases(
-    writer: Writer,
-    repo: versions.Repository,
-    archive: Archive,
-    theme: Path,
-    content: Path,
-    edition: Edition,
-    output: Path,
-    log: Log,
-) -> int:
-    """versions/<tag>/ for each release, latest/, versions.json, the versions and changelog pages."""
-    # A renamed entry's old id is an alias with a redirect page: old releases' banners link to it.
-    current_ids = frozenset(e.id for e in archive.events) | {a for e in archive.events for a in e.aliases}
-
-    def render(release_archive: Archive, overrides: Path, release_edition: Edition, prefix: str) -> None:
-        _write_edition(writer, release_archive, theme, overrides, None, release_edition, prefix)
-
-    built = versions.build_releases(repo, edition.releases, current_ids, writer.staging, output, theme, render, log)
-    built_edition = Edition(releases=tuple(b.release for b in built), commit=edition.commit)
-    env = environment(archive, theme, content / "templates", built_edition)
-    t = cast(Callable[..., str], env.globals["t"])
-    publishers = {p.id: p.name for p in archive.publishers}
-    sections = changelog.sections(
-        versions.snapshots(content),
-        [(b.release.tag, b.release.date, b.snapshots) for b in built],
-        t,
-        lambda source_id: publishers.get(source_id, source_id),
+        if store is not None:
+            store.records = (*store.records, *engine.CACHED)
+        try:
+            made = engine.run(
+                content,
+                output,
+                theme,
+                log,
+                store=store,
+                stamps=stamps,
+                releases=releases,
+                bundle=bundle,
+                search=search,
+                workers=workers or parallel.cores(),
+                progress=progress,
+                timings=timings,
+            )
+        finally:
+            gc.unfreeze()  # engine.run froze what it loaded; in `serve`, it may go once replaced
+        if store is not None and made.trees is not None and made.trees.output is not None:
+            events = len(made.archive.events)
+            store.save("quick", Quick(options, stamps, head, made.trees.output, made.pages, events))
+    progress.close()
+    log(timings.line())
+    return BuildResult(
+        made.archive, made.pages, made.rendered, made.written, len(made.archive.events), time.perf_counter() - started
     )
-    pages = Pages(env, archive.site, built_edition)
-    latest = built[0].release.tag if built else ""
-    for page in (
-        pages.page("versions.html", "versions/index.html", t("versions_title"), releases=[b.release for b in built]),
-        pages.page(
-            "changelog.html",
-            "changelog/index.html",
-            t("changelog_title"),
-            sections=sections,
-            latest=latest,
-            current_ids=current_ids,
-        ),
-    ):
-        writer.write(page.path, page.content, "render")
-    writer.write("changelog/changelog.atom", changelog.atom(archive.site, sections, t), "changelog")
-    writer.write("versions.json", versions.versions_json(built, edition.commit), "versions")
-    if built:
-        for path, html in versions.latest_redirects(writer.staging, built[0].release).items():
-            writer.write(path, html, "latest")
-    return 2
+
+
+@contextlib.contextmanager
+def _locked(cache_dir: Path | None) -> Iterator[None]:
+    """One build at a time per cache folder (`serve` and a `build` in another terminal)."""
+    if cache_dir is None:
+        yield
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / "build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _head(content: Path) -> str | None:
+    """The commit checked out (the history and the citations follow it), or None outside Git."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(content), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _unchanged(
+    quick: Quick, options: tuple[str, ...], stamps: dict[str, Stat | None], head: str | None, output: Path
+) -> bool:
+    """Nothing to do: the same inputs (by size, mtime and inode), commit and options, and the
+    output as the last build left it."""
+    if quick.options != options or quick.stamps != stamps or quick.head != head:
+        return False
+    known, changed = verified(output.resolve(), quick.output)
+    return len(known) == len(quick.output.files) and not changed

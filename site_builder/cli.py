@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
 
 from .build import build
-from .bundle import BundleError
 from .errors import ContentError
-from .search import SearchIndexError
+from .progress import Progress
 from .write import WriteError
 
 # name -> (module, one-line help). Each module: add_arguments(parser) and run(args) -> int.
@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("site_builder.newrepo", "create a new archive repository with CI, hooks and templates"),
     "bundle": ("site_builder.bundle", "write the built site as one zip with a SHA-256 manifest (BagIt)"),
     "verify": ("site_builder.verify", "check a bundle (zip or unzipped folder) against its manifest"),
+    "serve": ("site_builder.serve", "build, serve on 127.0.0.1, rebuild on every save and reload the browser"),
 }
 
 
@@ -33,7 +34,8 @@ def _content(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, the other commands' modules are not imported (a quick start)."""
     parser = argparse.ArgumentParser(
         prog="site-builder", description="Build a crisis-timeline archive into a static website."
     )
@@ -44,10 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--versions", action="store_true", help="also build each release (Git tag) into versions/")
     build_cmd.add_argument("--cache", type=Path, default=Path(".cache"), help="cache folder (default: .cache)")
     build_cmd.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    build_cmd.add_argument("--clean", action="store_true", help="empty the cache first: build everything again")
+    build_cmd.add_argument("--no-search", action="store_true", help="leave out the search index (Pagefind)")
+    build_cmd.add_argument("--quiet", action="store_true", help="print only errors and the closing line")
     build_cmd.add_argument("--bundle", action="store_true", help="also put the site as a zip into download/")
     for name, (module, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
-        importlib.import_module(module).add_arguments(sub)
+        if command is None or command == name:
+            importlib.import_module(module).add_arguments(sub)
     return parser
 
 
@@ -65,29 +71,52 @@ def run_build(args: argparse.Namespace) -> int:
         print("site-builder: error: --output must not contain or be inside --content", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    progress = Progress(quiet=args.quiet)
     try:
-        archive, pages = build(
+        result = build(
             args.content,
             args.output,
-            log=lambda line: print(line, file=sys.stderr),
+            log=(lambda _: None) if args.quiet else (lambda line: print(line, file=sys.stderr)),
             releases=args.versions,
             cache_dir=None if args.no_cache else args.cache,
             bundle=args.bundle,
+            search=not args.no_search,
+            clean=args.clean,
+            progress=progress,
         )
     except ContentError as error:
+        progress.close()
         return report_errors(error)
-    except (SearchIndexError, WriteError, BundleError, OSError) as error:
+    except Exception as error:
+        from .bundle import BundleError  # imported when needed: they load what a quick build never does
+        from .search import SearchIndexError
+
+        if not isinstance(error, (SearchIndexError, WriteError, BundleError, OSError)):
+            raise
+        progress.close()
         print(f"site-builder: error: {error}; the previous output was left as it was.", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - started
-    print(f"Built {pages} pages ({len(archive.events)} events) into {args.output} in {seconds:.2f} s.")
+    site = f"{result.pages:,} pages ({result.events:,} events)"
+    if result.archive is None:
+        print(f"Built {site} into {args.output} in {seconds:.2f} s: nothing had changed.")
+    else:
+        done = f"{len(result.rendered):,} rendered, {result.written:,} files written"
+        print(f"Built {site} into {args.output} in {seconds:.2f} s: {done}.")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)  # exits 2 on wrong usage
+    given = sys.argv[1:] if argv is None else argv
+    command = next((a for a in given if not a.startswith("-")), None)
+    args = _parser(command if command == "build" or command in COMMANDS else None).parse_args(argv)  # 2 if wrong
     if args.command == "build":
-        return run_build(args)
+        code = run_build(args)
+        if argv is None:  # the program itself: end now, without freeing a large heap object by object
+            sys.stdout.flush()  # (a second or more after a build of 10,000 entries)
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     return int(importlib.import_module(COMMANDS[args.command][0]).run(args))
 
 

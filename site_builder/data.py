@@ -12,7 +12,9 @@ keep it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from . import __version__, datacsv, dataschema, feeds, timeline
@@ -91,25 +93,42 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+class Encoded(str):
+    """A list item already written as JSON (an event's line, kept by the build cache)."""
+
+
+def event_line(event: Event, base_url: str) -> Encoded:
+    """An event as its line in events.json."""
+    return Encoded(_compact(_event(event, base_url)))
+
+
 def _dump(document: dict[str, Any]) -> bytes:
     """One top-level key a line, and one line per item of a list: readable and diffable entry by
     entry, and fast (json's `indent` takes its pure-Python encoder: 3 times slower on big archives)."""
-    lines = []
-    for key, value in document.items():
+    # Built as bytes, a piece at a time: events.json holds every narrative, and each copy of it
+    # as one string would cost memory for the whole of it (twice, for one non-ASCII letter).
+    chunks = [b"{\n"]
+    for n, (key, value) in enumerate(document.items()):
+        chunks.append((b",\n" if n else b"") + f" {_compact(key)}: ".encode())
         if isinstance(value, list) and value:
-            items = ",\n  ".join(_compact(item) for item in value)
-            lines.append(f" {_compact(key)}: [\n  {items}\n ]")
+            chunks.append(b"[\n  ")
+            for i, item in enumerate(value):
+                text = item if isinstance(item, Encoded) else _compact(item)
+                chunks.append((b",\n  " if i else b"") + text.encode("utf-8"))
+            chunks.append(b"\n ]")
         else:
-            lines.append(f" {_compact(key)}: {_compact(value)}")
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+            chunks.append(_compact(value).encode("utf-8"))
+    chunks.append(b"\n}\n")
+    return b"".join(chunks)
 
 
 def _region(region: Region) -> dict[str, Any]:
     return {"id": region.id, "names": dict(region.names), "parent": region.parent}
 
 
-def events_json(archive: Archive, edition: Edition) -> bytes:
-    """The whole archive; `commit` and `release` say which version of it this is."""
+def events_json(archive: Archive, edition: Edition, line: Callable[[Event, str], Encoded] = event_line) -> bytes:
+    """The whole archive; `commit` and `release` say which version of it this is. `line` makes
+    each event's line (the build passes one that reuses the lines of unchanged events)."""
     return _dump(
         {
             "schema_version": SCHEMA_VERSION,
@@ -124,14 +143,18 @@ def events_json(archive: Archive, edition: Edition) -> bytes:
                 {"id": p.id, "name": p.name, "type": p.type, "url": p.url, "description": p.description}
                 for p in archive.publishers
             ],
-            "events": [_event(e, archive.site.base_url) for e in timeline.in_date_order(archive.events)],
+            "events": [line(e, archive.site.base_url) for e in timeline.in_date_order(archive.events)],
         }
     )
 
 
 def sources_json(archive: Archive) -> bytes:
     """Each publisher of sources.yaml with the entries citing it, in date order."""
-    events = timeline.in_date_order(archive.events)
+    citing: dict[str, list[str]] = {p.id: [] for p in archive.publishers}
+    for event in timeline.in_date_order(archive.events):
+        for source_id in dict.fromkeys(s.id for s in event.sources):
+            if source_id in citing:
+                citing[source_id].append(event.id)
     return _dump(
         {
             "schema_version": SCHEMA_VERSION,
@@ -142,7 +165,7 @@ def sources_json(archive: Archive) -> bytes:
                     "type": p.type,
                     "url": p.url,
                     "description": p.description,
-                    "events": [e.id for e in events if e.source(p.id) is not None],
+                    "events": citing[p.id],
                 }
                 for p in archive.publishers
             ],
@@ -207,16 +230,27 @@ def deleted_json(history: History | None) -> bytes:
 
 def data_files(archive: Archive, history: History | None, edition: Edition) -> dict[str, bytes]:
     """Every file of data/, by its path in the edition."""
+    return {path: make() for path, make in file_makers(archive, history, edition).items()}
+
+
+def file_makers(
+    archive: Archive,
+    history: History | None,
+    edition: Edition,
+    line: Callable[[Event, str], Encoded] = event_line,
+) -> dict[str, Callable[[], bytes]]:
+    """Every file of data/, by its path in the edition, made when called (the build makes only
+    those whose inputs changed)."""
     tree = timeline.RegionTree(archive.regions, archive.events)
-    files = {
-        "data/events.json": events_json(archive, edition),
-        "data/events.csv": datacsv.events_csv(archive),
-        "data/tallies.csv": datacsv.tallies_csv(archive),
-        "data/sources.json": sources_json(archive),
-        "data/deleted.json": deleted_json(history),
+    files: dict[str, Callable[[], bytes]] = {
+        "data/events.json": partial(events_json, archive, edition, line),
+        "data/events.csv": partial(datacsv.events_csv, archive),
+        "data/tallies.csv": partial(datacsv.tallies_csv, archive),
+        "data/sources.json": partial(sources_json, archive),
+        "data/deleted.json": partial(deleted_json, history),
     }
-    files.update({f"data/regions/{r}.json": region_json(archive, tree, r) for r in tree.regions})
-    files.update({f"data/{name}": dataschema.schema_json(name) for name in dataschema.SCHEMAS})
+    files.update({f"data/regions/{r}.json": partial(region_json, archive, tree, r) for r in tree.regions})
+    files.update({f"data/{name}": partial(dataschema.schema_json, name) for name in dataschema.SCHEMAS})
     return files
 
 

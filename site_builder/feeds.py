@@ -14,9 +14,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Environment
 
 from . import __version__, timeline
 from .model import Archive, Event, History
@@ -111,8 +112,14 @@ def revision_days(event: Event, history: History | None) -> tuple[str, str]:
     return (revisions[0].date, revisions[-1].date) if revisions else ("", "")
 
 
-def archive_feeds(archive: Archive, history: History | None, env: SandboxedEnvironment) -> dict[str, bytes]:
+def archive_feeds(archive: Archive, history: History | None, env: Environment) -> dict[str, bytes]:
     """feed.atom, regions/<id>/feed.atom and tags/<tag>/feed.atom, by path."""
+    return {path: make() for path, make in feed_makers(archive, history, env).items()}
+
+
+def feed_makers(archive: Archive, history: History | None, env: Environment) -> dict[str, Callable[[], bytes]]:
+    """Each feed by path, made when called (the build makes only those whose events changed);
+    an entry is worked out for the events a feed shows, once."""
     site = archive.site
     t = cast(Callable[..., str], env.globals["t"])
     date, headline = env.filters["date"], env.filters["headline"]
@@ -135,12 +142,19 @@ def archive_feeds(archive: Archive, history: History | None, env: SandboxedEnvir
             categories=event.tags,
         )
 
-    entries = {event.id: entry(event) for event in archive.events}
-    newest = max((e.updated for e in entries.values()), default=EPOCH)
+    def updated(event: Event) -> str:
+        return revision_days(event, history)[1] or event.date.last.isoformat()
 
-    def feed(path: str, page: str, title: str, events: list[Event]) -> bytes:
+    entries: dict[str, Entry] = {}
+    newest = max(map(updated, archive.events), default=EPOCH)
+
+    def feed(path: str, page: str, title: str, events: Callable[[], list[Event]]) -> bytes:
+        shown = events()
         # Last updated first; then the newest event (date order reversed), so ties are stable.
-        chosen = sorted(reversed(timeline.in_date_order(events)), key=lambda e: entries[e.id].updated, reverse=True)
+        chosen = sorted(reversed(timeline.in_date_order(shown)), key=updated, reverse=True)[:FEED_SIZE]
+        for event in chosen:
+            if event.id not in entries:
+                entries[event.id] = entry(event)
         return atom(
             Feed(
                 id=site.base_url + page,
@@ -148,21 +162,27 @@ def archive_feeds(archive: Archive, history: History | None, env: SandboxedEnvir
                 link=site.base_url + page,
                 self_link=site.base_url + path,
                 author=site.title,
-                entries=tuple(entries[e.id] for e in chosen[:FEED_SIZE]),
-                updated=max((entries[e.id].updated for e in events), default=newest),
+                entries=tuple(entries[e.id] for e in chosen),
+                updated=max(map(updated, shown), default=newest),
                 subtitle=site.description if not page else "",
                 rights=site.license,
                 language=site.language,
             )
         )
 
-    files = {"feed.atom": feed("feed.atom", "", site.title, list(archive.events))}
+    files: dict[str, Callable[[], bytes]] = {
+        "feed.atom": partial(feed, "feed.atom", "", site.title, lambda: list(archive.events))
+    }
     for region_id, region in tree.regions.items():
         path, page = f"regions/{region_id}/feed.atom", f"regions/{region_id}/"
         name = t("feed_title", site=site.title, page=region.name(site.language))
-        files[path] = feed(path, page, name, tree.events(region_id))
+        files[path] = partial(feed, path, page, name, partial(tree.events, region_id))
     for tag in sorted({tag for event in archive.events for tag in event.tags}):
         path, page = f"tags/{tag}/feed.atom", f"tags/{tag}/"
         name = t("feed_title", site=site.title, page=t("tag_title", tag=tag))
-        files[path] = feed(path, page, name, [e for e in archive.events if tag in e.tags])
+        files[path] = partial(feed, path, page, name, partial(_tagged, archive.events, tag))
     return files
+
+
+def _tagged(events: tuple[Event, ...], tag: str) -> list[Event]:
+    return [e for e in events if tag in e.tags]

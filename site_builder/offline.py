@@ -21,13 +21,18 @@ import html
 import json
 import re
 import unicodedata
+from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from functools import cache
-from itertools import chain, repeat
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, partial
+from itertools import accumulate, chain, repeat
 from operator import add, and_, rshift, sub
 from pathlib import Path
 from typing import Any, cast
+
+from jinja2 import Environment
 
 from . import timeline
 from .model import Archive, Event
@@ -154,6 +159,7 @@ def _base36(n: int) -> str:
 
 
 _WEIGHT = ["", ""] + [chr(ord("A") + w - 2) for w in range(2, MAX_WEIGHT + 1)]
+_LETTERS = "".join(_WEIGHT)
 
 
 def postings(ids: list[int], weights: Iterable[int]) -> str:
@@ -235,21 +241,26 @@ def _page_text(event: Event, narrative: str, publisher: Callable[[str, Event], s
     return "\n".join(parts)
 
 
-def files(archive: Archive, theme: Path, overrides: Path | None = None) -> dict[str, bytes]:
-    """Every file of the offline index, by path under FOLDER; the same archive gives the same bytes."""
-    env = environment(archive, theme, overrides)
+@dataclass(frozen=True)
+class Document:
+    """What the index keeps of one event: its filter values, its words and their weights (each a
+    space-separated string: two objects to keep or send between processes, not hundreds), and the
+    row the results show."""
+
+    filters: dict[str, list[str]]
+    words: str
+    weights: str
+    shown: list[str]
+
+
+def documents(env: Environment, language: str) -> Callable[[Event], Document]:
+    """The function making an event's Document, with the labels and names of `env`."""
     tree = cast(timeline.RegionTree, env.globals["tree"])
     measure = cache(cast(Callable[[str], str], env.filters["measure"]))  # a few labels, 10,000s of calls
     date = cast(Callable[..., str], env.filters["date"])
     publisher = cast(Callable[[str, Event], str], env.filters["publisher_name"])
-    language = archive.site.language
 
-    events = timeline.in_date_order(archive.events)[::-1]  # newest first: id order is date order
-    # word -> its postings, each packed as id << 32 | weight (a weight counts one word in one entry)
-    terms: defaultdict[str, list[int]] = defaultdict(list)
-    filters: list[dict[str, list[str]]] = []
-    shown: list[list[str]] = []
-    for doc, event in enumerate(events):
+    def document(event: Event) -> Document:
         chosen = search_filters(event, tree, language, measure)
         narrative = markdown_words(event.body)
         counts = word_counts(_page_text(event, narrative, publisher))
@@ -260,18 +271,77 @@ def files(archive: Archive, theme: Path, overrides: Path | None = None) -> dict[
         ):
             for word, n in word_counts(text).items():
                 counts[word] += n * weight
-        packed = doc << 32
-        for word, weight in counts.items():
-            terms[word].append(packed | weight)
-        filters.append(chosen)
-        shown.append([event.id, event.title, date(event.date), excerpt(event, narrative)])
+        shown = [event.id, event.title, date(event.date), excerpt(event, narrative)]
+        return Document(chosen, " ".join(counts), " ".join(map(str, counts.values())), shown)
 
+    return document
+
+
+def files(archive: Archive, theme: Path, overrides: Path | None = None) -> dict[str, bytes]:
+    """Every file of the offline index, by path under FOLDER; the same archive gives the same bytes."""
+    document = documents(environment(archive, theme, overrides), archive.site.language)
+    events = timeline.in_date_order(archive.events)[::-1]  # newest first: id order is date order
+    docs = [document(event) for event in events]
     _piece_words.cache_clear()
+    return index(docs)
+
+
+def index(docs: Sequence[Document]) -> dict[str, bytes]:
+    """The files from the events' Documents, newest event first."""
+    return index_files(encode(docs), [d.filters for d in docs], [d.shown for d in docs])
+
+
+def encode(docs: Sequence[Document]) -> dict[str, str]:
+    """Each word's postings (see `postings`), the documents numbered in the order given."""
+    # word -> its postings, each packed as id << 32 | weight (a weight counts one word in one entry),
+    # in an array: 8 bytes a posting, not the 40 of a list of ints (millions of postings)
+    terms: defaultdict[str, array[int]] = defaultdict(partial(array, "Q"))
+    for doc, document in enumerate(docs):
+        packed = doc << 32
+        for word, weight in zip(document.words.split(), map(int, document.weights.split()), strict=True):
+            terms[word].append(packed | weight)
     mask = (1 << 32) - 1
-    encoded = {
+    return {
         word: postings(list(map(rshift, pairs, repeat(32))), map(and_, pairs, repeat(mask)))
         for word, pairs in terms.items()
     }
+
+
+def _weights(document: Document | None) -> dict[str, int]:
+    return dict(zip(document.words.split(), map(int, document.weights.split()), strict=True)) if document else {}
+
+
+def update(encoded: dict[str, str], doc: int, old: Document | None, new: Document | None) -> None:
+    """`encoded` as `encode` makes it with document `doc` replaced (None: no words), the others
+    and their numbers unchanged: an edit changes a few words' postings, not two million."""
+    before, after = _weights(old), _weights(new)
+    for word in before.keys() | after.keys():
+        weight = after.get(word)
+        if before.get(word) == weight:
+            continue
+        parts = encoded[word].split(",") if word in encoded else []
+        ids = list(accumulate((int(part.rstrip(_LETTERS), 36) + 1 for part in parts), initial=-1))[1:]
+        codes = [part.lstrip(_B36) for part in parts]
+        at = bisect_left(ids, doc)
+        if at < len(ids) and ids[at] == doc:
+            del ids[at], codes[at], parts[at]
+        if weight is not None:
+            ids.insert(at, doc)
+            codes.insert(at, _WEIGHT[min(weight, MAX_WEIGHT)])
+            parts.insert(at, "")
+        for i in (at, at + 1):  # the gaps that changed: to this posting and from it to the next
+            if i < len(ids):
+                parts[i] = _base36(ids[i] - (ids[i - 1] if i else -1) - 1) + codes[i]
+        if parts:
+            encoded[word] = ",".join(parts)
+        else:
+            del encoded[word]
+
+
+def index_files(
+    encoded: dict[str, str], filters: list[dict[str, list[str]]], shown: list[list[str]]
+) -> dict[str, bytes]:
+    """The files from the postings, and the documents' filter values and rows, newest first."""
     groups = shards(encoded)
     out = {f"terms/{n}.js": script("terms", n, {w: encoded[w] for w in group}) for n, (_, group) in enumerate(groups)}
     out |= dict(_filter_files(filters))
@@ -282,7 +352,7 @@ def files(archive: Archive, theme: Path, overrides: Path | None = None) -> dict[
     }
     meta = {
         "format": FORMAT,
-        "count": len(events),
+        "count": len(shown),
         "chunk": CHUNK,
         "shards": [prefix for prefix, _ in groups],
         "filters": counts_by_filter,

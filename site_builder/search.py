@@ -11,8 +11,10 @@ import gzip
 import hashlib
 import json
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pagefind_bin import get_executable
 
@@ -25,19 +27,44 @@ class SearchIndexError(Exception):
 
 def index_site(site: Path) -> None:
     """Write the Pagefind bundle into `site/pagefind/`, keeping `index.html` in result URLs."""
+    finish_index(site, start_index(site))
+
+
+@dataclass
+class Indexing:
+    """Pagefind running; its output goes to files, not pipes (nobody reads while the build goes on)."""
+
+    process: subprocess.Popen[bytes]
+    out: IO[bytes]
+    err: IO[bytes]
+
+
+def start_index(site: Path) -> Indexing:
+    """Start Pagefind on `site`: it reads only the pages it indexes, so other files may still be
+    being written; `finish_index` waits for it and checks what it wrote."""
     # Only the current archive's event pages: releases under versions/ keep their own words.
     # (With no event yet, Pagefind still writes an empty index so the search page loads.)
     glob = "events/**/*.html" if any((site / "events").glob("*/index.html")) else "index.html"
     command = [str(get_executable()), "--site", str(site), "--glob", glob, "--keep-index-url", "--silent"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SearchIndexError(
-            f"Pagefind failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}"
-        )
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish_index)
+    return Indexing(subprocess.Popen(command, stdout=out, stderr=err), out, err)
+
+
+def finish_index(site: Path, indexing: Indexing) -> None:
+    returncode = indexing.process.wait()
+    err, out = _text(indexing.err), _text(indexing.out)
+    if returncode != 0:
+        raise SearchIndexError(f"Pagefind failed ({returncode}): {err or out}")
     bundle = site / "pagefind"
     if not (bundle / "pagefind.js").is_file():
         raise SearchIndexError("Pagefind ran but wrote no pagefind/pagefind.js")
     _stabilise(bundle)
+
+
+def _text(stream: IO[bytes]) -> str:
+    with stream:
+        stream.seek(0)
+        return stream.read().decode("utf-8", "replace").strip()
 
 
 # --- the small CBOR subset Pagefind's metadata and filter files use -----------------------------

@@ -1,62 +1,391 @@
-"""Write the site into a fresh folder beside the output, then swap it in.
+"""Write the site into a folder beside the output, then swap it in.
 
 A failed build leaves the previous output exactly as it was; two pages aimed at one file fail
-the build. Nothing is written outside the output folder.
+the build. Nothing is written outside the output folder and the folders beside it named after it
+(`.output.build-*`).
+
+Without a cache, every build writes a fresh folder and the previous output is deleted after the
+swap. With a cache (`Writer(output, trees)`), two folders take turns: the output, and a spare
+beside it (`.output.build-spare`) holding the build before. A build brings the spare up to date
+(writes the files that differ from what it holds, hard-links from the output those it lacks that
+the output has, deletes what is no longer produced), then exchanges the two folders in one atomic
+step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames). Writing 20,000 unchanged files
+again would cost seconds; this costs what changed. Files are never written in place (always a
+new file), so a file the two folders share through a hard link never changes under the output.
+
+What a folder holds is known from the records of the build that wrote it (`Tree`: per file its
+digest, size, mtime and inode; per folder its mtime), checked against the disk before they are
+trusted: a file edited, replaced or removed by hand, or a build killed half-way, shows as a
+changed size, mtime or inode and is written again; a folder whose mtime changed is listed, and
+what no build put there is deleted. So the output never differs from what a build from scratch
+writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import hashlib
 import os
+import secrets
 import shutil
-import tempfile
-from pathlib import Path, PurePosixPath
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 MARKER = ".site-builder"  # marks a folder as a build, so only a build is ever replaced
+MARKER_TEXT = b"built by site-builder; this folder is replaced on every build\n"
+SPARE = "build-spare"
 
 
 class WriteError(Exception):
     pass
 
 
-class Writer:
-    """Collects files for one build in a staging folder; `commit()` swaps it into place."""
+def digest(content: bytes) -> bytes:
+    return hashlib.blake2b(content, digest_size=16).digest()
 
-    def __init__(self, output: Path) -> None:
+
+class FileRecord(NamedTuple):
+    digest: bytes
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+@dataclass
+class Tree:
+    """What a build left in a folder: files (relative path -> record) and folders (-> mtime)."""
+
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    dirs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Trees:
+    """The records of the output folder and of the spare, as the last build left them."""
+
+    output: Tree | None = None
+    spare: Tree | None = None
+
+
+def _matches(record: FileRecord, st: os.stat_result) -> bool:
+    return (st.st_size, st.st_mtime_ns, st.st_ino) == record[1:] and stat.S_ISREG(st.st_mode)
+
+
+def verified(root: Path, tree: Tree | None) -> tuple[dict[str, FileRecord], set[str] | None]:
+    """The records that still hold on disk, and the folders to list for files no build put there
+    (None: list them all, nothing is known of this folder)."""
+    if tree is None:
+        return {}, None
+    known, changed = {}, set()
+    base = str(root) + "/"
+    lstat = os.lstat
+    for rel, record in tree.files.items():
+        try:
+            if _matches(record, lstat(base + rel)):
+                known[rel] = record
+        except OSError:
+            pass
+    for rel, mtime in tree.dirs.items():
+        try:
+            st = lstat(base + rel if rel else str(root))
+        except OSError:
+            continue
+        if st.st_mtime_ns != mtime or not stat.S_ISDIR(st.st_mode):
+            changed.add(rel)
+    return known, changed
+
+
+def check_rel(rel: str) -> list[str]:
+    """The parts of a relative path in the output; anything else is refused."""
+    parts = rel.split("/")
+    if "" in parts or "." in parts or ".." in parts or "\0" in rel:
+        raise WriteError(f"refusing to write outside the output folder: {rel}")
+    return parts
+
+
+class Writer:
+    """Collects the files of one build in a folder beside the output; `commit()` swaps it in.
+
+    `trees` (from the cache; `Trees()` when it has none) turns on the spare folder: see the module
+    docstring. `produced` maps each path written or kept to its record and who made it.
+    """
+
+    def __init__(self, output: Path, trees: Trees | None = None, *, spare: bool = True) -> None:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.build-", dir=self.output.parent))
-        self.written: dict[str, str] = {}
+        self.cached = trees is not None
+        self.trees = trees or Trees()
+        self.spare_path = self.output.with_name(f".{self.output.name}.{SPARE}")
+        self.reused = self.cached and spare and self.spare_path.is_dir() and not self.spare_path.is_symlink()
+        if self.reused:
+            self.staging = self.spare_path
+            self.known, self.listed = verified(self.staging, self.trees.spare)
+        else:
+            self.staging = _new_folder(self.output.parent, f".{self.output.name}.build-")
+            self.known, self.listed = {}, set()
+        self.source: dict[str, FileRecord] = dict(self.trees.output.files) if self.trees.output else {}
+        self.root = str(self.staging)
+        self.produced: dict[str, tuple[FileRecord, str]] = {}
+        self.folders: set[str] = {""}  # the folders of the files produced, and their parents
+        self.dirs: set[str] = set()  # folders known to exist in staging
+        self.written = 0  # files written or linked into staging (not those it already held)
 
-    def _target(self, rel: str) -> Path:
-        pure = PurePosixPath(rel)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            raise WriteError(f"refusing to write outside the output folder: {rel}")
-        return self.staging.joinpath(*pure.parts)
+    # --- what staging holds, or can get without rendering --------------------------------------
+
+    def has(self, rel: str, file_digest: bytes) -> bool:
+        """Whether `rel` with this digest is in staging, or can be linked from the output."""
+        record = self.known.get(rel)
+        if record is not None and record.digest == file_digest:
+            return True
+        record = self.source.get(rel)
+        if record is None or record.digest != file_digest:
+            return False
+        try:
+            ok = _matches(record, os.lstat(f"{self.output}/{rel}"))
+        except OSError:
+            ok = False
+        if not ok:
+            del self.source[rel]  # edited by hand in the output: never link it again
+        return ok
+
+    def keep(self, rel: str, file_digest: bytes, origin: str) -> None:
+        """Record `rel` as produced unchanged; link it from the output if staging lacks it.
+        Call only after `has(rel, file_digest)` said yes."""
+        record = self.known.get(rel)
+        if record is None or record.digest != file_digest:
+            record = self._link(rel, self.source[rel])
+        self._produce(rel, record, origin)
+
+    def _link(self, rel: str, record: FileRecord) -> FileRecord:
+        target = self._prepare(rel)
+        source = f"{self.output}/{rel}"
+        self.written += 1
+        try:
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                os.unlink(target)
+                os.link(source, target)
+        except OSError:  # no hard links here (FAT, some network shares): copy the bytes
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            with open(source, "rb") as file:
+                return self._write_file(target, file.read(), record.digest)
+        return record
+
+    # --- writing -------------------------------------------------------------------------------
 
     def write(self, rel: str, content: bytes, origin: str) -> None:
-        if rel in self.written:
-            raise WriteError(f"{origin} and {self.written[rel]} both write {rel}")
-        self.written[rel] = origin
-        target = self._target(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        if rel in self.produced:
+            raise WriteError(f"{origin} and {self.produced[rel][1]} both write {rel}")
+        record, wrote = self.put(rel, content)
+        self.written += wrote
+        self._produce(rel, record, origin)
+
+    def put(self, rel: str, content: bytes) -> tuple[FileRecord, bool]:
+        """Write `rel` into staging unless it holds these bytes already; returns its record and
+        whether it wrote. Records nothing: a worker process sends the record to `merge`."""
+        file_digest = digest(content)
+        record = self.known.get(rel)
+        if record is not None and record.digest == file_digest:
+            return record, False
+        return self._write_file(self._prepare(rel), content, file_digest), True
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes(), str(source))
 
-    def commit(self) -> None:
-        """Replace the output folder with the staged build (two renames; the old one is then removed)."""
-        old = None
+    def _prepare(self, rel: str) -> str:
+        """The file's path in staging, its folder made."""
+        parts = check_rel(rel)
+        folder = rel.rpartition("/")[0]
+        if folder not in self.dirs:
+            parent = folder.rpartition("/")[0]
+            path = f"{self.root}/{folder}"
+            try:
+                if parent in self.dirs or not parent:
+                    os.mkdir(path)
+                else:
+                    os.makedirs(path)
+            except FileExistsError:
+                if not os.path.isdir(path) or os.path.islink(path):  # a file where a folder goes now
+                    os.unlink(path)
+                    os.makedirs(path)
+            self.dirs.update("/".join(parts[:n]) for n in range(len(parts)))
+        return f"{self.root}/{rel}"
+
+    def _write_file(self, target: str, content: bytes, file_digest: bytes) -> FileRecord:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        try:
+            fd = os.open(target, flags, 0o666)
+        except FileExistsError:  # a new file, never in place: the output may share this one
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)
+            else:
+                os.unlink(target)
+            fd = os.open(target, flags, 0o666)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        return FileRecord(file_digest, st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def _produce(self, rel: str, record: FileRecord, origin: str) -> None:
+        if rel in self.produced:
+            raise WriteError(f"{origin} and {self.produced[rel][1]} both write {rel}")
+        self.produced[rel] = (record, origin)
+        folder = rel.rpartition("/")[0]
+        while folder not in self.folders:
+            self.folders.add(folder)
+            folder = folder.rpartition("/")[0]
+
+    def merge(self, produced: Iterable[tuple[str, FileRecord, str]], written: int) -> None:
+        """Files another process wrote into staging (a worker's share of the build)."""
+        for rel, record, origin in produced:
+            self._produce(rel, record, origin)
+        self.written += written
+
+    def adopt(self, folder: str, origin: str) -> None:
+        """Record the files a tool wrote into staging/folder itself (Pagefind, releases)."""
+        root = self.staging / folder
+        for path in sorted(_files(root)):
+            rel = f"{folder}/{path.relative_to(root).as_posix()}"
+            if rel in self.produced:
+                continue
+            with path.open("rb") as file:
+                content = file.read()
+                st = os.fstat(file.fileno())
+            self._produce(rel, FileRecord(digest(content), st.st_size, st.st_mtime_ns, st.st_ino), origin)
+            self.written += 1
+
+    def clear(self, folder: str) -> None:
+        """Empty staging/folder before a tool writes into it (its old files would stay)."""
+        shutil.rmtree(self.staging / folder, ignore_errors=True)
+        self.known = {rel: r for rel, r in self.known.items() if not rel.startswith(folder + "/")}
+
+    # --- finishing -------------------------------------------------------------------------------
+
+    def _prune(self) -> None:
+        """Delete from staging what this build did not produce."""
+        produced, folders = self.produced, self.folders
+        before = self.trees.spare if self.reused and self.trees.spare else Tree()
+        for rel in before.files.keys() - produced.keys():
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                (self.staging / rel).unlink()
+        for folder in sorted(_folders(self.staging) if self.listed is None else self.listed):
+            try:
+                entries = list(os.scandir(self.staging / folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                rel = f"{folder}/{entry.name}" if folder else entry.name
+                if rel in produced or rel in folders:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                        os.unlink(entry.path)
+        for folder in sorted(before.dirs.keys() - folders, key=len, reverse=True):
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                os.rmdir(self.staging / folder)
+
+    def _tree(self) -> Tree:
+        root = str(self.staging)
+        dirs = {folder: os.lstat(f"{root}/{folder}" if folder else root).st_mtime_ns for folder in self.folders}
+        return Tree({rel: record for rel, (record, _) in self.produced.items()}, dirs)
+
+    def commit(self) -> Trees:
+        """Swap the staged build in; returns the records of both folders for the next build."""
         if self.output.exists() and any(self.output.iterdir()) and not (self.output / MARKER).exists():
             self.abort()
             raise WriteError(f"{self.output} is not empty and was not made by site-builder; refusing to replace it")
-        (self.staging / MARKER).write_text("built by site-builder; this folder is replaced on every build\n")
-        if self.output.exists():
+        if MARKER not in self.produced:
+            self.write(MARKER, MARKER_TEXT, "site-builder")
+        if self.cached:
+            self._prune()
+        tree = self._tree()
+        if not self.output.exists():
+            os.replace(self.staging, self.output)
+            return Trees(tree, None)
+        if not self.cached:
             old = self.output.with_name(f".{self.output.name}.old-{os.getpid()}")
             os.replace(self.output, old)
-        os.replace(self.staging, self.output)
-        if old is not None:
+            os.replace(self.staging, self.output)
             shutil.rmtree(old, ignore_errors=True)
+            return Trees(tree, None)
+        exchange(self.staging, self.output)
+        if self.staging != self.spare_path:
+            if self.spare_path.exists():  # not reused (a build with releases): replaced
+                shutil.rmtree(self.spare_path)
+            os.replace(self.staging, self.spare_path)
+        return Trees(tree, self.trees.output)
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Leave the output as it was; a fresh staging folder goes, the spare stays (its records
+        show what this build changed in it)."""
+        if not self.reused:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new folder, readable as the umask says (mkdtemp's would be the owner's only, and become
+    the output: a web server running as another user could not read the site)."""
+    while True:
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir(0o777)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            yield Path(dirpath, name)
+
+
+def _folders(root: Path) -> Iterator[str]:
+    for dirpath, _, _ in os.walk(root):
+        rel = Path(dirpath).relative_to(root).as_posix()
+        yield "" if rel == "." else rel
+
+
+# --- the atomic exchange of two folders ------------------------------------------------------------
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two folders: atomically where the system can (Linux 3.15+, most file systems), else
+    with two renames (a moment without `b`, never a mixture of the two)."""
+    function = _renameat2()
+    if function is not None:
+        if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+            raise OSError(code, os.strerror(code), str(b))
+    aside = b.with_name(f"{b.name}.exchange-{os.getpid()}")
+    os.replace(b, aside)
+    os.replace(a, b)
+    os.replace(aside, a)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import settings
 
 from site_builder.build import build
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "content"
+
+# Property tests (test_properties.py): CI runs the same examples every time and prints a blob to
+# reproduce a failure; local runs keep failing examples in .hypothesis/ (git-ignored) and retry them.
+# No deadline: the machine is shared with benchmarks. HYPOTHESIS_PROFILE=ci picks CI's locally.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
+settings.register_profile("dev", print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,178 @@
+"""The build cache: a few pickle files under the cache folder (`build --cache`, default .cache/).
+
+    store = Store(Path(".cache"))
+    state = store.load("state")      # None when missing, corrupt, foreign or from another version
+    store.save("state", state)
+
+Each file holds the magic line, the tool key (site-builder's version and a digest of its own
+source, so a changed tool invalidates everything it wrote) and one pickle. The folder is
+writable by whoever can write the project, so a file planted there must not run code: files are
+unpickled by an unpickler that builds plain data and the archive's own records (model.py,
+dates.py, errors.Problem), nothing else, like the history cache. A missing, corrupt or foreign
+file is ignored (the build then does the work again); one that cannot be written is skipped.
+Files are replaced atomically (a temporary file, then `os.replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import gc
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+import zlib
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__, dates, errors, model
+
+PREFIX = "build-"
+SHARDS = 16  # files a large mapping is kept in (`save_shards`)
+_MAGIC = b"site-builder build cache 1\n"  # change the number when what is cached changes layout
+_ALLOWED: dict[tuple[str, str], Any] = {
+    (record.__module__, record.__name__): record
+    for module in (model, dates, errors)
+    for record in vars(module).values()
+    if isinstance(record, type) and dataclasses.is_dataclass(record) and record.__module__ == module.__name__
+} | {("datetime", "date"): datetime.date}
+
+
+@cache
+def tool_key() -> str:
+    """site-builder's version and a digest of its own modules: a development checkout changes code
+    without changing the version, and cached output must follow the code that made it."""
+    h = hashlib.blake2b(__version__.encode(), digest_size=12)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{__version__}-{h.hexdigest()}"
+
+
+class _Unpickler(pickle.Unpickler):
+    """Plain data and the archive's records only: a planted file cannot run code."""
+
+    def __init__(self, data: io.BytesIO, allowed: dict[tuple[str, str], Any]) -> None:
+        super().__init__(data)
+        self.allowed = allowed
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self.allowed[module, name]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the build cache") from None
+
+
+# What this process last read or wrote, by file and tool, with the file's size, times and inode
+# then: a build in the same process (`serve`) that finds the file unchanged takes the objects
+# instead of reading them again. Callers never change what they load, or only by adding facts
+# keyed by content digests, which stay true.
+_MEMORY: dict[tuple[str, str], tuple[tuple[int, ...], Any]] = {}
+
+
+def _stamp(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+def loads(data: bytes | memoryview, records: Iterable[type] = ()) -> Any:
+    """Unpickle plain data, the archive's records and `records` (data classes: no code runs)."""
+    allowed = _ALLOWED | {(r.__module__, r.__qualname__): r for r in records}
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new objects, none in a cycle: collections would triple the time
+    try:
+        return _Unpickler(io.BytesIO(data), allowed).load()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def dumps(value: Any) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+class Store:
+    """The cache files of one cache folder; `records`: the build's own data classes it may hold."""
+
+    def __init__(self, folder: Path, records: Iterable[type] = ()) -> None:
+        self.folder = folder
+        self.records = tuple(records)
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{PREFIX}{name}.pickle"
+
+    def load(self, name: str) -> Any:
+        """What `save(name, ...)` stored with this tool, or None."""
+        path = self.path(name)
+        try:
+            stamp = _stamp(os.stat(path))
+            key = (str(path.resolve()), tool_key())
+            kept = _MEMORY.get(key)
+            if kept is not None and kept[0] == stamp:
+                return kept[1]
+            header = _MAGIC + tool_key().encode() + b"\n"
+            data = path.read_bytes()
+            if not data.startswith(header):
+                return None
+            value = loads(memoryview(data)[len(header) :], self.records)
+        except Exception:  # missing, unreadable, corrupt, planted or from another version
+            return None
+        _MEMORY[key] = (stamp, value)
+        return value
+
+    def save(self, name: str, value: Any) -> None:
+        """Write atomically; a cache that cannot be written is no error."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{PREFIX}", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    file.write(_MAGIC + tool_key().encode() + b"\n")
+                    file.write(dumps(value))
+                os.replace(temp, self.path(name))
+            except BaseException:
+                os.unlink(temp)
+                raise
+            stamp = _stamp(os.stat(self.path(name)))  # after the rename, which changes ctime
+        except OSError:
+            return
+        _MEMORY[str(self.path(name).resolve()), tool_key()] = (stamp, value)
+
+    def load_shards(self, name: str) -> dict[str, Any] | None:
+        """What `save_shards(name, ...)` stored, or None if a shard is missing or unreadable."""
+        found: dict[str, Any] = {}
+        for n in range(SHARDS):
+            shard = self.load(f"{name}-{n}")
+            if not isinstance(shard, dict):
+                return None
+            found.update(shard)
+        return found
+
+    def save_shards(self, name: str, values: Mapping[str, Any], changed: Iterable[str] | None = None) -> None:
+        """Keep a large mapping in SHARDS files by key; rewrite only those holding a `changed`
+        key (None: all): an edit rewrites a sixteenth of it."""
+        dirty = set(range(SHARDS)) if changed is None else {shard(key) for key in changed}
+        if not dirty:
+            return
+        shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        for key, value in values.items():
+            n = shard(key)
+            if n in dirty:
+                shards[n][key] = value
+        for n in sorted(dirty):
+            self.save(f"{name}-{n}", shards[n])
+
+    def clear(self) -> None:
+        """Remove every file the build keeps here, the history's included (`build --clean`)."""
+        from .history import CACHE_FILE  # here: history loads YAML, which most builds never need
+
+        if self.folder.is_dir():
+            for pattern in (f"{PREFIX}*.pickle", f".{PREFIX}*.tmp", CACHE_FILE):
+                for path in self.folder.glob(pattern):
+                    path.unlink(missing_ok=True)

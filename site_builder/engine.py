@@ -1,0 +1,447 @@
+"""The build's work, once something changed: entries first, then the rest, then search.
+
+    made = run(content, output, theme, log, store=..., ...)
+
+build.py calls this when the cache does not show that nothing changed. The steps, in order:
+site.yaml, the registries and the free pages (`inputs.front`); every entry, each made where it is
+parsed: its page and its pieces of the data files and of the search index (`Site.entries`,
+inputs.py); the archive validated as a whole; Pagefind started on the entries' pages; everything
+else rendered and written (`Site.make`); releases; Pagefind waited for; the bundle; the swap.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.metadata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import cast
+
+from . import changelog, data, feeds, headers, inputs, offline, render, sitemap, versions
+from .bundle import add_to_build, bundle_name, commit_date
+from .cache import Store, tool_key
+from .errors import ContentError
+from .fingerprint import Needs, Templates, digest
+from .fragments import Fragments
+from .history import read_history
+from .inputs import REGISTRIES, Parsed, Scan, digests
+from .load import Loaded, load_content
+from .model import Archive, Edition, Event, History
+from .offline import Document
+from .outputs import Done, Outputs, Result, page_fingerprint
+from .progress import Progress
+from .render import Deferred, Pages, assets, entry_pages, environment, render_site, site_pages
+from .search import Indexing, finish_index, start_index
+from .stamps import Stat
+from .timings import Log, Timings
+from .validate import validate
+from .write import FileRecord, Tree, Trees, Writer
+
+# What the cache may hold besides plain data and the archive's records.
+CACHED = (Trees, Tree, FileRecord, Done, Parsed, Stat, Document, data.Encoded, Loaded)
+
+
+@dataclass
+class Made:
+    archive: Archive
+    pages: int
+    rendered: frozenset[str]
+    written: int
+    trees: Trees | None  # None without a cache
+
+
+def run(
+    content: Path,
+    output: Path,
+    theme: Path,
+    log: Log,
+    *,
+    store: Store | None,
+    stamps: dict[str, Stat | None],
+    releases: bool,
+    bundle: bool,
+    search: bool,
+    workers: int,
+    progress: Progress,
+    timings: Timings,
+) -> Made:
+    known = store.load("listing") if store is not None else None
+    found, listing = inputs.scan(content, theme, stamps, known)
+    if store is not None and (not isinstance(known, tuple) or known[0] != listing[0]):
+        store.save("listing", listing)
+    cache_dir = store.folder if store is not None else None
+    state = store.load("state") if store is not None else None
+    state = state if isinstance(state, tuple) and len(state) == 3 and state[0] == str(output.resolve()) else None
+    trees, before = (state[1], state[2]) if state is not None else (Trees(), {})
+
+    progress.stage("load")
+    history = read_history(content, cache_dir)
+    files = _digests(found)
+    registries = digest(*(files.get(f"{_root(content)}/{name}", b"") for name in REGISTRIES))
+    cached = _load_entries(store, registries) if store is not None else None
+    try:
+        front_loaded = _front(store, content, found, files)
+        front = validate(front_loaded)
+    except ContentError:  # list every problem, the entries' with the rest
+        validate(load_content(content))
+        raise
+    repo = versions.repository(content) if releases else None
+    tags = versions.list_releases(repo, front.site.release_tags) if repo else ()
+    bundle_file = f"{bundle_name(front.site.title, front.site.base_url)}.zip" if bundle else ""
+    edition = Edition(releases=tags, commit=history.head if history else "", bundle=bundle_file)
+    writer = Writer(output, trees, spare=not releases) if store else Writer(output)
+    site = Site(front, content, theme, history, edition, files, before, writer, store)
+    gc.freeze()  # the caches just loaded (build() unfreezes): collections need not go through them again
+    indexing: Indexing | None = None
+    try:
+        # Each entry's page and pieces are made where it is parsed (see inputs.py).
+        progress.stage("entries", len(found.entries))
+        records, parsed = site.entries(front_loaded, found, cached, workers)
+        if store is not None:  # the parsed entries are kept whether the build succeeds or not
+            save = partial(_save_entries, store, registries, records, cached)
+            if cached is None:  # all of them: while the rest is made
+                site.outputs.task(3 * parsed, save)
+            else:  # here, so that a later build in this process finds them in memory
+                save()
+        archive = validate(inputs.loaded(front_loaded, found, records))
+        timings.step(f"load and entries ({parsed} parsed)")
+        site.complete(archive, records)
+        if search and archive.events:
+            # Pagefind reads only the entries' pages: it runs while the rest is made.
+            indexing = site.start_search()
+        count = site.make(workers, progress)
+        if search and not archive.events:
+            indexing = site.start_search()
+        timings.step("render and write")
+        if repo is not None:
+            count += _write_releases(writer, repo, archive, theme, content, edition, output, log)
+            timings.step("releases")
+        if indexing is not None:
+            # Search indexes the finished event pages; it has run while the rest was made.
+            progress.stage("search index (Pagefind)")
+            site.finish_search(indexing)
+            indexing = None
+            timings.step("search index")
+        if bundle_file:
+            # The zip holds the finished site, search index included (download/ itself stays out).
+            add_to_build(writer, bundle_file, commit_date(content, edition.commit))
+            timings.step("bundle")
+        progress.stage("swap")
+        trees = writer.commit()
+    except BaseException:
+        if indexing is not None:
+            indexing.process.kill()
+            indexing.process.wait()
+        writer.abort()
+        raise
+    timings.step("swap")
+    if store is not None:
+        site.fragments.save(site.outputs.extra.get("postings", []))
+        store.save("state", (str(output.resolve()), trees, site.outputs.done))
+    return Made(archive, count, frozenset(site.outputs.rendered), writer.written, trees if store else None)
+
+
+def _load_entries(store: Store, registries: bytes) -> dict[str, Parsed] | None:
+    """The entries parsed with these registries (an entry's checks depend on them)."""
+    return store.load_shards("entries") if store.load("entries-key") == registries else None
+
+
+def _save_entries(
+    store: Store, registries: bytes, records: dict[str, Parsed], cached: dict[str, Parsed] | None
+) -> None:
+    """Rewrite the shards where an entry changed, appeared or went."""
+    if cached is None:
+        store.save("entries-key", b"")  # not valid while the shards are replaced
+        store.save_shards("entries", records)
+        store.save("entries-key", registries)
+        return
+    changed = {label for label, record in records.items() if cached.get(label) is not record}
+    store.save_shards("entries", records, changed | (cached.keys() - records.keys()))
+
+
+def _front(store: Store | None, content: Path, found: Scan, files: dict[str, bytes]) -> Loaded:
+    """site.yaml, the registries and the free pages, parsed, or as parsed last time from the same
+    files (loading them walks all the entries too: a tenth of a second at 10,000)."""
+    root = _root(content)
+    templates = sorted((k, v) for k, v in found.stats.items() if k.startswith(f"{root}/templates/"))
+    read = sorted((k, d) for k, d in files.items() if not k.startswith(("theme/", f"{root}/templates/")))
+    key = digest(root, read, templates)
+    known = store.load("front") if store is not None else None
+    if isinstance(known, tuple) and len(known) == 2 and known[0] == key and isinstance(known[1], Loaded):
+        return known[1]
+    loaded = inputs.front(content, found)
+    if store is not None:
+        store.save("front", (key, loaded))
+    return loaded
+
+
+def _root(content: Path) -> str:
+    return content.as_posix().rstrip("/")
+
+
+def _digests(found: Scan) -> dict[str, bytes]:
+    """Digests of every input but the entries: registries, free pages, templates, theme files."""
+    others = dict(found.other) | {label: Path(path) for path, label in found.pages}
+    return digests(others, found.stats)
+
+
+class Site:
+    """The current archive's outputs: what to keep and what to make, then made.
+
+    First the entries (`entries`: each entry's pages and pieces, made where it is parsed, with
+    what is known before all are: `tree` has no events yet), then, once the archive is complete
+    (`complete`), everything else (`make`)."""
+
+    def __init__(
+        self,
+        front: Archive,
+        content: Path,
+        theme: Path,
+        history: History | None,
+        edition: Edition,
+        files: dict[str, bytes],
+        before: dict[str, Done],
+        writer: Writer,
+        store: Store | None,
+    ) -> None:
+        self.content, self.theme, self.history, self.edition = content, theme, history, edition
+        self.writer, self.store, self.files = writer, store, files
+        self.site = front.site
+        self.env = environment(front, theme, content / "templates", edition, complete=False)
+        self.templates = Templates(self.env).closure
+        templates = f"{_root(content)}/templates/"  # each page depends on its own: see Templates
+        content_files = sorted((k, d) for k, d in files.items() if not k.startswith(("theme/", templates)))
+        self.common = digest(
+            tool_key(), content_files, files.get("theme/strings.yaml"), repr(edition), history is not None
+        )
+        self.outputs = Outputs(writer, before, Needs(front, {}, files))
+        # An entry's pieces depend on it, the registries and the strings (labels, dates).
+        context = [d for k, d in sorted(files.items()) if k.endswith(REGISTRIES) or k == "theme/strings.yaml"]
+        self.fragments = Fragments(store, digest(tool_key(), context), front)
+        self.document = offline.documents(self.env, front.site.language)
+        self.deferred: list[str] = []  # entries whose page asked `tree` for events
+
+    # --- the entries --------------------------------------------------------------------------
+
+    def _fingerprint(self, template: str, path: str, entry: bytes) -> bytes:
+        return page_fingerprint(self.common, self.templates(template), path, (entry,))
+
+    def _kept(self, label: str, record: Parsed) -> bool:
+        """Keep an entry's pages if none changed; whether its record is all the build needs."""
+        event = record.event
+        if event is None or event.status == "draft":
+            return True
+        entry = digest(event.id, record.digest)
+        if not self.fragments.complete(event.id, entry):
+            return False
+        paths = [("event.html", f"events/{event.id}/index.html")]
+        paths += [("redirect.html", f"events/{alias}/index.html") for alias in event.aliases]
+        prints = [(path, self._fingerprint(template, path, entry)) for template, path in paths]
+        if not all(self.outputs.can_keep(path, fingerprint) for path, fingerprint in prints):
+            return False
+        for path, fingerprint in prints:
+            self.outputs.keep(path, fingerprint, "render")
+        return True
+
+    def _entry(self, label: str, event: Event, file_digest: bytes) -> Result:
+        """An entry's pages and pieces, in the process that parsed it (the whole event is here)."""
+        result = Result()
+        if event.status == "draft":
+            return result
+        entry = digest(event.id, file_digest)
+        result.extra["fragments"] = self.fragments.make(event, entry, self.document)
+        specs = entry_pages(self.env, self.site, event, self.history, self.edition)
+        try:
+            for spec in specs:
+                self.outputs.render(spec, self._fingerprint(spec.template, spec.path, entry), result)
+        except Deferred:
+            return Result(extra={"fragments": result.extra["fragments"], "deferred": label})
+        return result
+
+    def entries(
+        self, front: Loaded, found: Scan, cached: dict[str, Parsed] | None, workers: int
+    ) -> tuple[dict[str, Parsed], int]:
+        """Each entry's record; its pages kept or made, its pieces made where missing."""
+
+        def wanted(label: str, record: Parsed) -> bool:
+            return not self._kept(label, record)
+
+        records, results, parsed = inputs.entries(front, found, cached, wanted, self._entry, workers)
+        for result in results:
+            self.outputs.merge(result)
+        for made in self.outputs.extra.pop("fragments", []):
+            self.fragments.add(made)
+        self.deferred = list(self.outputs.extra.pop("deferred", []))
+        return records, parsed
+
+    # --- the rest -------------------------------------------------------------------------------
+
+    def complete(self, archive: Archive, records: dict[str, Parsed]) -> None:
+        """The archive is known: everything from here sees all its events (without narratives)."""
+        self.archive = archive
+        render.complete(self.env, archive)
+        entries = {e.id: digest(e.id, records[e.path].digest) for e in archive.events}
+        self.needs = Needs(archive, entries, self.files)
+        self.outputs.needs = self.needs
+        self.fragments.entries = entries
+
+    def make(self, workers: int, progress: Progress) -> int:
+        """Render and write all but the entries' pages; returns the number of pages."""
+        outputs, archive = self.outputs, self.archive
+        specs = site_pages(archive, self.env, self.theme, self.history, self.edition, entries=False)
+        outputs.pages_to_render(specs, self.common, self.templates)
+        if self.deferred:
+            full = load_content(self.content, only=set(self.deferred))
+            for event in full.events:
+                outputs.pages_to_render(
+                    entry_pages(self.env, self.site, event, self.history, self.edition), self.common, self.templates
+                )
+        self._data()
+        self._feeds()
+        paths = sorted({s.path for s in specs} | self._entry_paths())
+        make_sitemap = partial(sitemap.sitemap, archive, self.history, paths)
+        self._file("sitemap.xml", ("sitemap", digest(paths)), make_sitemap)
+        self._file("robots.txt", ("robots",), lambda: sitemap.robots(archive))
+        self._file("_headers", ("headers",), partial(headers.headers_file, self.theme), "file:static/style.css")
+        fingerprint = digest(self.common, "offline", self.needs("events"))
+        docs = self.fragments.documents
+        make_index, sent = partial(docs, archive), self.fragments.made_postings
+        cost = self.fragments.index_cost(len(archive.events))
+        outputs.files(offline.FOLDER, fingerprint, make_index, "offline search", cost, sent)
+        for rel, source in assets(self.theme):
+            theme_file = f"theme/static/{rel.removeprefix('assets/')}"
+            copy = partial(_copy, rel, source)
+            outputs.files(rel, digest(self.files.get(theme_file)), copy, str(source))
+        outputs.run(workers, progress, "render")
+        return len(specs) + len(self._entry_paths())
+
+    def _entry_paths(self) -> set[str]:
+        return {f"events/{i}/index.html" for e in self.archive.events for i in (e.id, *e.aliases)}
+
+    def _file(self, rel: str, parts: tuple[object, ...], make: Callable[[], bytes], need: str = "empty") -> None:
+        fingerprint = digest(self.common, rel, parts, self.needs(need))
+        self.outputs.files(rel, fingerprint, partial(_one, rel, make), rel.split("/")[0], cost=self.needs.size(need))
+
+    def _data(self) -> None:
+        pieces = self.fragments
+        makers = data.file_makers(self.archive, self.history, self.edition, pieces.json_line)
+        makers["data/events.csv"] = partial(pieces.table, "events_csv", self.archive)
+        makers["data/tallies.csv"] = partial(pieces.table, "tallies_csv", self.archive)
+        for rel, make in makers.items():
+            name = rel.removeprefix("data/")
+            if name.startswith("regions/"):
+                need = f"region:{name.removeprefix('regions/').removesuffix('.json')}"
+            else:
+                need = "empty" if name == "deleted.json" or name.endswith(".schema.json") else "events"
+            fingerprint = digest(self.common, rel, self.needs(need))
+            cost = self.needs.size(need) // (10 if need == "events" else 1)  # from pieces: little work
+            self.outputs.files(rel, fingerprint, partial(_one, rel, make), "data", cost)
+
+    def _feeds(self) -> None:
+        if self.edition.release is not None:
+            return  # a release is frozen: feeds follow the current archive
+        for rel, make in feeds.feed_makers(self.archive, self.history, self.env).items():
+            parts = rel.split("/")
+            need = "events" if len(parts) == 1 else f"{'region' if parts[0] == 'regions' else 'tag'}:{parts[1]}"
+            if self.needs.size(need) == 0:
+                need = "events"  # an empty feed is dated by the newest entry of all
+            fingerprint = digest(self.common, rel, self.needs(need))
+            self.outputs.files(rel, fingerprint, partial(_one, rel, make), "feeds", 50)
+
+    def start_search(self) -> Indexing | None:
+        """Keep the Pagefind bundle if the pages it indexes are the ones it indexed; else start it."""
+        produced = self.writer.produced
+        pages = sorted((rel, r.digest) for rel, (r, _) in produced.items() if rel.startswith("events/"))
+        self.search_fingerprint = digest(self.common, "pagefind", importlib.metadata.version("pagefind_bin"), pages)
+        if self.outputs.keep("pagefind/", self.search_fingerprint, "search"):
+            return None
+        self.writer.clear("pagefind")
+        return start_index(self.writer.staging)
+
+    def finish_search(self, indexing: Indexing) -> None:
+        finish_index(self.writer.staging, indexing)
+        self.writer.adopt("pagefind", "search")
+        produced = self.writer.produced.items()
+        files = tuple(sorted((rel, r.digest) for rel, (r, _) in produced if rel.startswith("pagefind/")))
+        self.outputs.done["pagefind/"] = Done(self.search_fingerprint, files)
+
+
+def _copy(rel: str, source: Path) -> dict[str, bytes]:
+    return {rel: source.read_bytes()}
+
+
+def _one(rel: str, make: Callable[[], bytes]) -> dict[str, bytes]:
+    return {rel: make()}
+
+
+def _write_edition(
+    writer: Writer,
+    archive: Archive,
+    theme: Path,
+    overrides: Path,
+    history: History | None,
+    edition: Edition,
+    prefix: str,
+) -> int:
+    """One complete copy of a release under `prefix` (rendered every time: releases are frozen)."""
+    pages = list(render_site(archive, theme, overrides, history, edition))
+    for page in pages:
+        writer.write(prefix + page.path, page.content, "render")
+    for rel, source in assets(theme):
+        writer.copy(prefix + rel, source)
+    for rel, content in data.data_files(archive, history, edition).items():
+        writer.write(prefix + rel, content, "data")
+    return len(pages)
+
+
+def _write_releases(
+    writer: Writer,
+    repo: versions.Repository,
+    archive: Archive,
+    theme: Path,
+    content: Path,
+    edition: Edition,
+    output: Path,
+    log: Log,
+) -> int:
+    """versions/<tag>/ for each release, latest/, versions.json, the versions and changelog pages."""
+    # A renamed entry's old id is an alias with a redirect page: old releases' banners link to it.
+    current_ids = frozenset(e.id for e in archive.events) | {a for e in archive.events for a in e.aliases}
+
+    def render(release_archive: Archive, overrides: Path, release_edition: Edition, prefix: str) -> None:
+        _write_edition(writer, release_archive, theme, overrides, None, release_edition, prefix)
+
+    built = versions.build_releases(repo, edition.releases, current_ids, writer.staging, output, theme, render, log)
+    writer.adopt("versions", "releases")  # what build_releases copied or stamped itself
+    built_edition = Edition(releases=tuple(b.release for b in built), commit=edition.commit)
+    env = environment(archive, theme, content / "templates", built_edition)
+    t = cast(Callable[..., str], env.globals["t"])
+    publishers = {p.id: p.name for p in archive.publishers}
+    sections = changelog.sections(
+        versions.snapshots(content),
+        [(b.release.tag, b.release.date, b.snapshots) for b in built],
+        t,
+        lambda source_id: publishers.get(source_id, source_id),
+    )
+    pages = Pages(env, archive.site, built_edition)
+    latest = built[0].release.tag if built else ""
+    for page in (
+        pages.page("versions.html", "versions/index.html", t("versions_title"), releases=[b.release for b in built]),
+        pages.page(
+            "changelog.html",
+            "changelog/index.html",
+            t("changelog_title"),
+            sections=sections,
+            latest=latest,
+            current_ids=current_ids,
+        ),
+    ):
+        writer.write(page.path, page.content, "render")
+    writer.write("changelog/changelog.atom", changelog.atom(archive.site, sections, t), "changelog")
+    writer.write("versions.json", versions.versions_json(built, edition.commit), "versions")
+    if built:
+        for path, html in versions.latest_redirects(writer.staging, built[0].release).items():
+            writer.write(path, html, "latest")
+    return 2
