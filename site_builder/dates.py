@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 _PART = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?([?~%]?)$")
 
@@ -45,7 +46,7 @@ class EdtfDate:
     def last(self) -> date:
         return self.end.last
 
-    @property
+    @cached_property  # sorting 10,000 events asks it often; written into __dict__, frozen or not
     def sort_key(self) -> tuple[date, date]:
         return (self.first, self.last)
 
