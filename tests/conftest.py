@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import settings
+from playwright.sync_api import Browser, sync_playwright
 
 from site_builder.build import build
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "content"
+# Debian's Chromium, driven by Playwright (never `playwright install`), with the flags that keep it
+# from calling home.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # Property tests (test_properties.py): CI runs the same examples every time and prints a blob to
 # reproduce a failure; local runs keep failing examples in .hypothesis/ (git-ignored) and retry them.
@@ -21,6 +33,30 @@ EXAMPLE = REPO / "content"
 settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
 settings.register_profile("dev", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require(ok: object, message: str) -> None:
+    """Skip a test whose tool is missing, except under CI, where that is a failure."""
+    if not ok:
+        if in_ci():
+            pytest.fail(message + " (required under CI)")
+        pytest.skip(message + ": `make test` installs it")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every browser test of the run."""
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import write_tree
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, HOST, TIMEOUT_MS, _in_ci, _QuietHandler, wait_for_search
+from conftest import require, write_tree
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page
+from test_browser import HOST, TIMEOUT_MS, _QuietHandler, wait_for_search
 
 from site_builder.build import build
 from site_builder.errors import ContentError
@@ -46,13 +46,6 @@ EXAMPLE_QUERY = "Syria"
 HOSTILE_QUERY = "alert"
 SAFE_PROTOCOLS = {"http:", "https:", "mailto:", "file:"}
 MISSING = "no/such/page/"  # a page that does not exist: the host answers with the site's 404.html
-
-
-def _require(ok: object, message: str) -> None:
-    if not ok:
-        if _in_ci():
-            pytest.fail(message + " (required under CI)")
-        pytest.skip(message + ": `make browser-tools` installs it")
 
 
 # --- the hostile archive (SYNTHETIC: test data, no real events) -----------------------------------
@@ -211,17 +204,6 @@ def sites(tmp_path_factory: pytest.TempPathFactory, example_site: Path) -> Itera
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    _require(CHROMIUM.is_file(), f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 # --- the pass -----------------------------------------------------------------------------------
@@ -437,7 +419,7 @@ RUN_AXE = """async () => {
 def test_no_serious_accessibility_violation(
     browser: Browser, sites: dict[str, Site], scheme: Literal["light", "dark"]
 ) -> None:
-    _require(AXE.is_file(), f"{AXE} is not installed")
+    require(AXE.is_file(), f"{AXE} is not installed")
     example, hostile = sites["example"], sites["hostile"]
     urls = [example.url + rel for rel in AXE_PAGES] + [hostile.url + "events/2025-03-07-hostile/index.html"]
     # add_script_tag puts axe's code inline, which the pages' policy refuses: this context alone
@@ -467,9 +449,9 @@ def test_no_serious_accessibility_violation(
 
 
 def test_nu_html_checker_finds_no_error(sites: dict[str, Site]) -> None:
-    _require(VNU.is_file(), f"{VNU} is not installed")
+    require(VNU.is_file(), f"{VNU} is not installed")
     java = shutil.which("java")
-    _require(java, "java is not installed")
+    require(java, "java is not installed")
     # The example's free pages are left out for now: their sections are `##` headings, which
     # Markdown makes h3 under the page's h1 (markdown.py starts at h2), and the checker calls
     # the skipped level an error. Their Markdown is the content's, not the theme's.

@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import MINIMAL_SITE, event, write_tree
-from playwright.sync_api import Browser, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _in_ci
+from playwright.sync_api import Browser
 
 from site_builder import serve
 from site_builder.build import build
@@ -301,21 +300,6 @@ def test_the_command_serves_until_stopped(tmp_path: Path, stop: signal.Signals) 
 
 
 # --- in a browser --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is not installed"
-        if _in_ci():
-            pytest.fail(message + " (required under CI)")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_edit_reload_error_overlay_and_fix_in_a_browser(browser: Browser, served: Served) -> None:
