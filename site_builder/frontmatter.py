@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .model import Snapshot
+from .yamlnodes import _Unsupported, block_scalar  # the strict reader's: one reading of block scalars
 
 _LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -189,10 +190,6 @@ def _item(text: str, indent: int) -> list[Any] | None:
         return None
 
 
-class _Unsupported(Exception):
-    """Text outside the subset `_Lines` reads: PyYAML reads it instead."""
-
-
 def _scalar(text: str) -> Any:
     """A value on one line after `key: ` or `- `, but a block scalar: plain, quoted or a flow list."""
     first = text[0]
@@ -335,40 +332,5 @@ class _Lines:
                 out.append(self.value(rest, indent, False))
 
     def block(self, folded: bool, strip: bool, indent: int) -> str:
-        """A block scalar's lines, all indented alike, after its header."""
-        lines, i, n = self.lines, self.i, self.n
-        if i >= n:
-            raise _Unsupported
-        first = lines[i]
-        at = len(first) - len(first.lstrip(" "))
-        if at <= indent or at == len(first):
-            raise _Unsupported  # empty, or starting with an empty line
-        out: list[str] = []
-        while i < n:
-            line = lines[i]
-            if line:
-                start = len(line) - len(line.lstrip(" "))
-                if start == len(line) or start > at:
-                    raise _Unsupported  # a line of spaces, or a more indented one
-                if start < at:
-                    break
-                line = line[at:]
-            out.append(line)
-            i += 1
-        self.i = i
-        broken = i < n or not out[-1]  # a line break after the last line: "clip" keeps one
-        while not out[-1]:
-            out.pop()
-        if folded:
-            text = out[0]
-            empty = 0
-            for line in out[1:]:
-                if not line:
-                    empty += 1
-                    continue
-                text += "\n" * empty if empty else " "
-                text += line
-                empty = 0
-        else:
-            text = "\n".join(out)
-        return text + "\n" if broken and not strip else text
+        text, self.i = block_scalar(self.lines, self.i, folded, strip, indent)
+        return text

@@ -373,43 +373,49 @@ class _Lines:
         return Scalar(value, i + 1, column + 1, True)
 
     def block(self, folded: bool, strip: bool, indent: int) -> str:
-        """A block scalar's lines, all indented alike, after its header."""
-        lines, i, n = self.lines, self.i, self.n
-        if i >= n:
-            raise _Unsupported
-        first = lines[i]
-        at = len(first) - len(first.lstrip(" "))
-        if at <= indent or at == len(first):
-            raise _Unsupported  # empty, or starting with an empty line
-        out: list[str] = []
-        while i < n:
-            line = lines[i]
-            if line:
-                start = len(line) - len(line.lstrip(" "))
-                if start == len(line) or start > at:
-                    raise _Unsupported  # a line of spaces, or a more indented one
-                if start < at:
-                    break
-                line = line[at:]
-            out.append(line)
-            i += 1
-        self.i = i
-        broken = i < n or not out[-1]  # a line break after the last line: "clip" keeps one
-        while not out[-1]:
-            out.pop()
-        if folded:
-            text = out[0]
+        text, self.i = block_scalar(self.lines, self.i, folded, strip, indent)
+        return text
+
+
+def block_scalar(lines: list[str], i: int, folded: bool, strip: bool, indent: int) -> tuple[str, int]:
+    """A block scalar (`|`, `>`, with `-`) whose lines start at `lines[i]`, all indented alike:
+    its text and the index of the line after it. Raises _Unsupported on anything else.
+    (frontmatter.py's reader uses it too.)"""
+    n = len(lines)
+    if i >= n:
+        raise _Unsupported
+    first = lines[i]
+    at = len(first) - len(first.lstrip(" "))
+    if at <= indent or at == len(first):
+        raise _Unsupported  # empty, or starting with an empty line
+    out: list[str] = []
+    while i < n:
+        line = lines[i]
+        if line:
+            start = len(line) - len(line.lstrip(" "))
+            if start == len(line) or start > at:
+                raise _Unsupported  # a line of spaces, or a more indented one
+            if start < at:
+                break
+            line = line[at:]
+        out.append(line)
+        i += 1
+    broken = i < n or not out[-1]  # a line break after the last line: "clip" keeps one
+    while not out[-1]:
+        out.pop()
+    if folded:
+        text = out[0]
+        empty = 0
+        for line in out[1:]:
+            if not line:
+                empty += 1
+                continue
+            text += "\n" * empty if empty else " "
+            text += line
             empty = 0
-            for line in out[1:]:
-                if not line:
-                    empty += 1
-                    continue
-                text += "\n" * empty if empty else " "
-                text += line
-                empty = 0
-        else:
-            text = "\n".join(out)
-        return text + "\n" if broken and not strip else text
+    else:
+        text = "\n".join(out)
+    return (text + "\n" if broken and not strip else text), i
 
 
 def _is_dash(line: str, at: int) -> bool:
