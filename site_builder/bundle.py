@@ -270,6 +270,7 @@ def commit_date(where: Path, commit: str) -> str:
 
 def add_to_build(writer: Writer, file_name: str, date: str) -> None:
     """download/<name>.zip and its .sha256 inside the staged build, which must be complete."""
+    writer.discard()  # the spare may hold files this build does not make (pages of deleted entries)
     buffer = io.BytesIO()
     bundle = write_bundle(writer.staging, buffer, date)
     if f"{bundle.name}.zip" != file_name:

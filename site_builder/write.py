@@ -4,14 +4,16 @@ A failed build leaves the previous output exactly as it was; two pages aimed at 
 the build. Nothing is written outside the output folder and the folders beside it named after it
 (`.output.build-*`).
 
-Without a cache, every build writes a fresh folder and the previous output is deleted after the
-swap. With a cache (`Writer(output, trees)`), two folders take turns: the output, and a spare
-beside it (`.output.build-spare`) holding the build before. A build brings the spare up to date
-(writes the files that differ from what it holds, hard-links from the output those it lacks that
-the output has, deletes what is no longer produced), then exchanges the two folders in one atomic
-step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames). Writing 20,000 unchanged files
-again would cost seconds; this costs what changed. Files are never written in place (always a
-new file), so a file the two folders share through a hard link never changes under the output.
+Without a cache, every build writes a fresh folder, exchanges it with the output in one step and
+deletes the previous output after the swap. With a cache (`Writer(output, trees)`), two folders
+take turns: the output, and a spare beside it (`.output.build-spare`) holding the build before.
+A build brings the spare up to date (writes the files that differ from what it holds, hard-links
+from the output those it lacks that the output has, deletes what is no longer produced), then
+exchanges the two folders in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere
+three renames). Writing 20,000 unchanged files again would cost seconds; this costs what changed.
+Files are never written in place (always a new file), so a file the two folders share through a
+hard link never changes under the output. Before anything reads the staging folder as the site
+(Pagefind, the bundle), what this build does not produce is deleted from it (`discard`).
 
 What a folder holds is known from the records of the build that wrote it (`Tree`: per file its
 digest, size, mtime and inode; per folder its mtime), checked against the disk before they are
@@ -19,6 +21,10 @@ trusted: a file edited, replaced or removed by hand, or a build killed half-way,
 changed size, mtime or inode and is written again; a folder whose mtime changed is listed, and
 what no build put there is deleted. So the output never differs from what a build from scratch
 writes.
+
+A build killed half-way (SIGKILL, a power cut) can leave a fresh folder `.output.build-<hex>`
+beside the output: the next build deletes it. A build holds a lock (flock) on the fresh folder it
+writes, so that it is never taken for one left behind by a build that died.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -39,6 +47,8 @@ from typing import NamedTuple
 MARKER = ".site-builder"  # marks a folder as a build, so only a build is ever replaced
 MARKER_TEXT = b"built by site-builder; this folder is replaced on every build\n"
 SPARE = "build-spare"
+# What a tool that writes a folder of staging reads there (Writer.clear): Pagefind, the event pages.
+READ_BY = {"pagefind": ("events",)}
 
 
 class WriteError(Exception):
@@ -122,11 +132,14 @@ class Writer:
         self.trees = trees or Trees()
         self.spare_path = self.output.with_name(f".{self.output.name}.{SPARE}")
         self.reused = self.cached and spare and self.spare_path.is_dir() and not self.spare_path.is_symlink()
+        sweep(self.output)
+        self.held: list[int] = []  # locked folders' descriptors (see `_hold`)
         if self.reused:
             self.staging = self.spare_path
             self.known, self.listed = verified(self.staging, self.trees.spare)
         else:
             self.staging = _new_folder(self.output.parent, f".{self.output.name}.build-")
+            self._hold(self.staging)
             self.known, self.listed = {}, set()
         self.source: dict[str, FileRecord] = dict(self.trees.output.files) if self.trees.output else {}
         self.root = str(self.staging)
@@ -266,20 +279,35 @@ class Writer:
             self.written += 1
 
     def clear(self, folder: str) -> None:
-        """Empty staging/folder before a tool writes into it (its old files would stay)."""
+        """Empty staging/folder before a tool writes into it (its old files would stay), and
+        discard what the tool reads (READ_BY) of the files this build has not produced."""
         shutil.rmtree(self.staging / folder, ignore_errors=True)
         self.known = {rel: r for rel, r in self.known.items() if not rel.startswith(folder + "/")}
+        for read in READ_BY.get(folder, ()):
+            self.discard(read)
+
+    def discard(self, folder: str = "") -> None:
+        """Delete from staging/folder (all of staging: "") every file this build has not produced,
+        before something reads staging as the site: the spare holds the build before last, with
+        the pages of entries deleted since. Pagefind would index them, a bundle would hold them."""
+        self._prune(folder)
+        self.known = {rel: r for rel, r in self.known.items() if rel in self.produced or not _under(rel, folder)}
 
     # --- finishing -------------------------------------------------------------------------------
 
-    def _prune(self) -> None:
-        """Delete from staging what this build did not produce."""
+    def _prune(self, under: str = "") -> None:
+        """Delete from staging/under (all of it: "") what this build did not produce."""
         produced, folders = self.produced, self.folders
         before = self.trees.spare if self.reused and self.trees.spare else Tree()
         for rel in before.files.keys() - produced.keys():
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                (self.staging / rel).unlink()
-        for folder in sorted(_folders(self.staging) if self.listed is None else self.listed):
+            if _under(rel, under):
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    (self.staging / rel).unlink()
+        if self.listed is None:
+            listed: Iterable[str] = _folders(self.staging / under, under) if (self.staging / under).is_dir() else ()
+        else:
+            listed = (folder for folder in self.listed if _under(folder, under))
+        for folder in sorted(listed):
             try:
                 entries = list(os.scandir(self.staging / folder))
             except (FileNotFoundError, NotADirectoryError):
@@ -294,8 +322,9 @@ class Writer:
                     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                         os.unlink(entry.path)
         for folder in sorted(before.dirs.keys() - folders, key=len, reverse=True):
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                os.rmdir(self.staging / folder)
+            if folder and _under(folder, under):
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    os.rmdir(self.staging / folder)
 
     def _tree(self) -> Tree:
         root = str(self.staging)
@@ -312,27 +341,71 @@ class Writer:
         if self.cached:
             self._prune()
         tree = self._tree()
-        if not self.output.exists():
-            os.replace(self.staging, self.output)
-            return Trees(tree, None)
-        if not self.cached:
-            old = self.output.with_name(f".{self.output.name}.old-{os.getpid()}")
-            os.replace(self.output, old)
-            os.replace(self.staging, self.output)
-            shutil.rmtree(old, ignore_errors=True)
-            return Trees(tree, None)
-        exchange(self.staging, self.output)
-        if self.staging != self.spare_path:
-            if self.spare_path.exists():  # not reused (a build with releases): replaced
-                shutil.rmtree(self.spare_path)
-            os.replace(self.staging, self.spare_path)
-        return Trees(tree, self.trees.output)
+        try:
+            if not self.output.exists():
+                os.replace(self.staging, self.output)
+                return Trees(tree, None)
+            # The output, about to be moved to the staging folder's name: not one left behind.
+            self._hold(self.output)
+            # One step, never a moment without an output: the old one then goes, or is the spare.
+            exchange(self.staging, self.output)
+            if not self.cached:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                return Trees(tree, None)
+            if self.staging != self.spare_path:
+                if self.spare_path.exists():  # not reused (a build with releases): replaced
+                    shutil.rmtree(self.spare_path)
+                os.replace(self.staging, self.spare_path)
+            return Trees(tree, self.trees.output)
+        finally:
+            self._release()
 
     def abort(self) -> None:
         """Leave the output as it was; a fresh staging folder goes, the spare stays (its records
         show what this build changed in it)."""
         if not self.reused:
             shutil.rmtree(self.staging, ignore_errors=True)
+        self._release()
+
+    def _hold(self, folder: Path) -> None:
+        """Lock `folder` until the build ends, so that no other build sweeps it away meanwhile."""
+        with contextlib.suppress(OSError):
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return
+            self.held.append(fd)
+
+    def _release(self) -> None:
+        while self.held:
+            os.close(self.held.pop())
+
+
+def sweep(output: Path) -> None:
+    """Delete the folders beside `output` that builds killed half-way left: a fresh staging folder
+    (`.output.build-<hex>`, or the previous output it was exchanged with) that no running build
+    holds, and `.output.old-*` of earlier versions. The spare is not one of them."""
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.(build-[0-9a-f]{{8}}|old-[0-9]+)")
+    try:
+        entries = list(os.scandir(output.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not pattern.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a build still running: kept
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _new_folder(parent: Path, prefix: str) -> Path:
@@ -353,10 +426,17 @@ def _files(root: Path) -> Iterator[Path]:
             yield Path(dirpath, name)
 
 
-def _folders(root: Path) -> Iterator[str]:
+def _folders(root: Path, prefix: str = "") -> Iterator[str]:
+    """Every folder under `root`, as paths relative to the staging folder (`prefix`: root's)."""
     for dirpath, _, _ in os.walk(root):
         rel = Path(dirpath).relative_to(root).as_posix()
-        yield "" if rel == "." else rel
+        rel = "" if rel == "." else rel
+        yield f"{prefix}/{rel}".strip("/") if prefix else rel
+
+
+def _under(rel: str, folder: str) -> bool:
+    """Whether `rel` is `folder` or inside it; everything is under ""."""
+    return not folder or rel == folder or rel.startswith(folder + "/")
 
 
 # --- the atomic exchange of two folders ------------------------------------------------------------
