@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ContentError, Problem
-from .lint import warnings
+from .lint import registry_warnings, warnings
 from .load import Loaded, load_content, markdown_files
 from .model import Event
 from .parse import parse_entry
@@ -93,7 +93,9 @@ def collect(content: Path, files: Iterable[Path] | None = None) -> list[Problem]
     except ContentError as error:
         problems += error.problems
     others = _neighbours(content, loaded) if only is not None else []
-    return sorted(problems + warnings(loaded.events, others=others))
+    found = warnings(loaded.events, others=others)
+    found += registry_warnings(loaded.regions, loaded.publishers, loaded.root)
+    return sorted(problems + found)
 
 
 def _source_line(path: str, line: int) -> str | None:

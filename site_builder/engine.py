@@ -37,7 +37,7 @@ from .search import Indexing, finish_index, start_index
 from .stamps import Stat
 from .timings import Log, Timings
 from .validate import validate
-from .write import FileRecord, Tree, Trees, Writer
+from .write import FileRecord, Tree, Trees, WriteError, Writer
 
 # What the cache may hold besides plain data and the archive's records.
 CACHED = (Trees, Tree, FileRecord, Done, Parsed, Stat, Document, data.Encoded, Loaded)
@@ -98,7 +98,11 @@ def run(
     try:
         # Each entry's page and pieces are made where it is parsed (see inputs.py).
         progress.stage("entries", len(found.entries))
-        records, parsed = site.entries(front_loaded, found, cached, workers)
+        try:
+            records, parsed = site.entries(front_loaded, found, cached, workers)
+        except WriteError:  # two entries make one page (an alias that is an id): name the files and lines
+            validate(load_content(content))
+            raise
         if store is not None:  # the parsed entries are kept whether the build succeeds or not
             save = partial(_save_entries, store, registries, records, cached)
             if cached is None:  # all of them: while the rest is made

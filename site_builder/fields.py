@@ -43,12 +43,20 @@ def scalar(node: Node, what: str = "text") -> Scalar:
     return node
 
 
+# What a double-quoted YAML string can hold through its escapes (\0, \x1b, \uFFFE) but no
+# text may: C0 controls but tab and line feed, DEL, C1 controls, noncharacters U+FFFE and U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
 def text(node: Node) -> str:
     if not isinstance(node, Scalar):
         raise FieldError(node, f"expected text, found {_kind(node)}")
     value = node.value.strip()
     if not value or node.is_null:
         raise FieldError(node, "must not be empty")
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        raise FieldError(node, f"control character U+{ord(bad.group()):04X} is not allowed in text")
     return value
 
 
@@ -61,16 +69,25 @@ def slug(node: Node) -> str:
     return value
 
 
+# The largest count (and page order): more people than live on Earth is a typing mistake, and
+# larger numbers lose digits in JavaScript (the data exports are JSON).
+MAX_COUNT = 10_000_000_000
+
+
 def integer(node: Node) -> int:
     value = scalar(node, "a whole number").value.strip()
     quoted = isinstance(node, Scalar) and not node.plain
     if quoted or not value.isdigit() or not value.isascii():
+        shown = value if len(value) <= 40 else value[:40] + "..."
         if quoted:
             hint = " (write the number without quotes)"
         else:
             hint = " (write it without commas or spaces)" if re.fullmatch(r"[\d,. ]+", value) else ""
         sign = " (counts cannot be negative)" if value.startswith("-") else ""
-        raise FieldError(node, f"expected a non-negative whole number, found '{value}'{hint}{sign}")
+        raise FieldError(node, f"expected a non-negative whole number, found '{shown}'{hint}{sign}")
+    if len(value) > len(str(MAX_COUNT)) or int(value) > MAX_COUNT:
+        shown = value if len(value) <= 40 else f"{value[:20]}... ({len(value)} digits)"
+        raise FieldError(node, f"'{shown}' is too large: the largest number allowed is {MAX_COUNT:,}")
     return int(value)
 
 
@@ -93,6 +110,8 @@ def web_url(node: Node) -> str:
     value = text(node)
     if _PLAIN_WEB_URL.match(value):
         return value
+    if any(c in value for c in "\t\n"):
+        raise FieldError(node, "a URL cannot contain tabs or line breaks")
     try:
         parts = urlsplit(value)
     except ValueError:

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from .dates import EdtfDate
 from .errors import Problem
-from .model import Event
+from .model import Event, Publisher, Region
 
 
 def _warn(event: Event, line: int, message: str) -> Problem:
@@ -70,6 +70,76 @@ def figure_without_as_of(event: Event) -> Iterator[Problem]:
 def file_name_without_date(event: Event) -> Iterator[Problem]:
     if not event.id.startswith(event.date.start.iso):
         yield _warn(event, 1, f"file name '{event.id}' does not start with its date ({event.date.start.iso})")
+
+
+# Invisible characters that change how the text around them is shown: bidirectional embeddings,
+# overrides and isolates (an override makes "exe.txt" read as "txt.exe"), and zero-width spaces
+# and joiners. Ids refuse them (ids are [a-z0-9-]); in text they are warned about. ZWNJ and ZWJ
+# (U+200C, U+200D), which Arabic and Persian text need, and the marks LRM, RLM and ALM are fine.
+HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff\u180e]")
+
+
+def _hidden(what: str, value: str) -> str | None:
+    found = HIDDEN.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, "")
+    return (
+        f"{what} holds U+{ord(char):04X} ({name.lower()}), an invisible character that changes how the "
+        "text around it is shown: remove it"
+    )
+
+
+def hidden_characters(event: Event) -> Iterator[Problem]:
+    """Bidi controls and zero-width characters in the text fields and the narrative."""
+    lines = event.lines
+    texts: list[tuple[str, int, str]] = [
+        ("title", lines.get("title", 1), event.title),
+        ("summary", lines.get("summary", 1), event.summary),
+    ]
+    if event.confidence is not None:
+        texts.append(("confidence note", lines.get("confidence", 1), event.confidence.note))
+    texts += [
+        (what, t.line, value) for t in event.tallies for what, value in (("verbatim", t.verbatim), ("scope", t.scope))
+    ]
+    texts += [
+        (what, s.line, value)
+        for s in event.statements
+        for what, value in (
+            ("speaker", s.speaker),
+            ("role", s.role),
+            ("organization", s.organization),
+            ("text", s.text),
+        )
+    ]
+    texts += [
+        (f"source {what}", s.line, value)
+        for s in event.sources
+        for what, value in (("name", s.name), ("title", s.title))
+    ]
+    if HIDDEN.search(event.body):
+        texts += [("the narrative", event.body_line + n, line) for n, line in enumerate(event.body.split("\n"))]
+    for what, line, value in texts:
+        message = _hidden(what, value) if value else None
+        if message is not None:
+            yield _warn(event, line, message)
+
+
+def registry_warnings(regions: Iterable[Region], publishers: Iterable[Publisher], root: str) -> list[Problem]:
+    """Invisible characters in the names and descriptions of regions.yaml and sources.yaml."""
+    found = []
+    for region in regions:
+        for language, name in region.names.items():
+            message = _hidden(f"name{f' ({language})' if language else ''}", name)
+            if message is not None:
+                found.append(Problem(f"{root}/regions.yaml", region.line, message, severity="warning"))
+    for publisher in publishers:
+        for what in ("name", "type", "description"):
+            message = _hidden(what, getattr(publisher, what))
+            if message is not None:
+                found.append(Problem(f"{root}/sources.yaml", publisher.line, message, severity="warning"))
+    return found
 
 
 def _words(title: str) -> str:
@@ -135,5 +205,6 @@ def warnings(events: Iterable[Event], today: date | None = None, others: Iterabl
         found += source_without_link(event)
         found += figure_without_as_of(event)
         found += file_name_without_date(event)
+        found += hidden_characters(event)
     found += likely_duplicates([*events, *others], report_for={e.path for e in events})
     return sorted(found)

@@ -6,6 +6,7 @@ Symbolic links are reported, not followed, so nothing outside content/ is ever r
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,17 +30,55 @@ class Loaded:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _read(path: Path, label: str, problems: list[Problem]) -> str | None:
+# The largest file read: an event or a page (a long narrative is a few tens of KiB), and a
+# registry. Larger files are refused unread, so a stray dump cannot exhaust memory or time.
+MAX_BYTES = 1 << 20
+MAX_REGISTRY_BYTES = 8 << 20
+
+# Characters that have no place in a text file: C0 controls but tab, line feed and carriage
+# return, DEL, C1 controls, and the noncharacters U+FFFE and U+FFFF. NUL in particular.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _line_of(text: str, at: int) -> int:
+    """The line (1-based) of character `at`, with \\n, \\r\\n and \\r all ending lines."""
+    before = text[:at]
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+
+
+def _read(path: Path, label: str, problems: list[Problem], limit: int = MAX_BYTES) -> str | None:
+    """The file's text, with line ends made \\n (as `read_text` does); None, with a problem, when
+    it is a link, too large, not UTF-8 or holds control characters."""
     if path.is_symlink():
         problems.append(Problem(label, 1, "symbolic links are not followed: replace the link with the file"))
         return None
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(label, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}"))
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
     except OSError as exc:
         problems.append(Problem(label, 1, f"cannot read: {exc.strerror}"))
-    return None
+        return None
+    if len(data) > limit:
+        problems.append(Problem(label, 1, f"file too large: the limit is {limit >> 20} MiB; split it in several"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8")
+        line = _line_of(before, len(before))
+        problems.append(
+            Problem(label, line, f"not UTF-8 text: {exc.reason} at byte {exc.start}; save the file as UTF-8")
+        )
+        return None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        char = bad.group()
+        name = "a NUL byte" if char == "\0" else f"control character U+{ord(char):04X}"
+        problems.append(Problem(label, _line_of(text, bad.start()), f"{name} is not allowed in a text file: remove it"))
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 T = TypeVar("T")
@@ -51,7 +90,7 @@ def _registry(
     if not path.exists():
         problems.append(Problem(label, 0, "missing: this file is required"))
         return []
-    text = _read(path, label, problems)
+    text = _read(path, label, problems, MAX_REGISTRY_BYTES)
     if text is None:
         return []
     records, found = parse(text, label)
@@ -61,6 +100,9 @@ def _registry(
 
 def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tuple[Path, str]]:
     """Every `*.md` under `folder`, sorted, without following symbolic links."""
+    if folder.is_symlink():  # os.walk would follow it
+        problems.append(Problem(label, 1, "symbolic links are not followed: replace the link with the folder"))
+        return []
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
@@ -77,14 +119,14 @@ def markdown_files(folder: Path, problems: list[Problem], label: str) -> list[tu
 def _refuse_links(folder: Path, label: str, problems: list[Problem]) -> None:
     """Site templates are read by Jinja, which follows links: refuse any link in that folder."""
     if folder.is_symlink():
-        problems.append(Problem(label, 0, "symbolic links are not followed"))
+        problems.append(Problem(label, 1, "symbolic links are not followed"))
         return
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in sorted(dirnames + filenames):
             path = Path(dirpath) / name
             if path.is_symlink():
                 problems.append(
-                    Problem(f"{label}/{path.relative_to(folder).as_posix()}", 0, "symbolic links are not followed")
+                    Problem(f"{label}/{path.relative_to(folder).as_posix()}", 1, "symbolic links are not followed")
                 )
 
 

@@ -9,9 +9,11 @@ the links refused come from that one reading; the page template shows the stored
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -47,9 +49,48 @@ def _validate(url: str) -> bool:
     return False
 
 
+class TooSlow(Exception):
+    """Reading the Markdown took longer than the limit `time_limit` set."""
+
+
+class _Limit(threading.local):
+    """The time limit of the Markdown being read in this thread: a wall-clock deadline, checked
+    cheaply at every block and inline position, then confirmed by this thread's CPU time (so a
+    busy machine does not make a text too slow)."""
+
+    seconds = 0.0
+    cpu = 0.0  # the thread's CPU time when the limit was set
+    wall = float("inf")
+
+
+_limit = _Limit()
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Within it, reading Markdown raises TooSlow once it has taken `seconds` of CPU time."""
+    _limit.seconds, _limit.cpu, _limit.wall = seconds, time.thread_time(), time.perf_counter() + seconds
+    try:
+        yield
+    finally:
+        _limit.wall = float("inf")
+
+
+def _on_time(*_: object) -> bool:
+    """A parser rule that matches nothing and raises TooSlow when time is up (rules run everywhere)."""
+    if time.perf_counter() > _limit.wall:
+        used = time.thread_time() - _limit.cpu
+        if used > _limit.seconds:
+            raise TooSlow
+        _limit.wall = time.perf_counter() + _limit.seconds - used
+    return False
+
+
 def _parser(validate: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")
+    md.block.ruler.before("code", "time_limit", _on_time)
+    md.inline.ruler.before("text", "time_limit", _on_time)
     md.validateLink = _validate if validate else (lambda url: True)  # type: ignore[method-assign]
     return md
 

@@ -118,8 +118,11 @@ def word_counts(text: str) -> Counter[str]:
 
 # --- Markdown to text, cheaply: the index needs words, not structure ----------------------------
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:.*$", re.MULTILINE)
+# No bracket inside a link's text, target or label, nor a line break in a reference's label: each
+# match attempt then stops at the next bracket, and a narrative of a million brackets takes
+# linear time, not hours (a link with brackets in its target keeps them, as words).
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()\[\]]*\)|\[([^\[\]]*)\]\[[^\[\]]*\]")
+_REFERENCE = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:.*$", re.MULTILINE)
 _MARKUP = re.compile(r"^ {0,3}(?:#{1,6} |> ?|[-*+] |\d+[.)] )|[*_`]+|\\(?=\S)", re.MULTILINE)
 
 

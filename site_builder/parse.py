@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from . import fields as f
 from .errors import Problem, Problems
-from .markdown import render_body, unsafe_links
+from .markdown import Rendered, TooSlow, render_body, time_limit, unsafe_links
 from .model import (
     GRADES,
     MEASURES,
@@ -243,7 +243,7 @@ def parse_entry(
     """
     node, body, body_line, problems = _front_matter(text, path, "event")
     event_id = _check_id(path, problems)
-    narrative = render_body(body)
+    narrative = _narrative(body, body_line, problems, render_body, Rendered("", "", ()))
     _link_problems(narrative.unsafe, body_line, problems)
     if node is None:
         return None, problems.items
@@ -304,6 +304,30 @@ def parse_entry(
     return event, problems.items
 
 
+# How long reading one narrative as Markdown may take (CPU time): a whole file of 1 MiB takes
+# well under half a second, while some nestings of brackets or emphasis take minutes.
+MARKDOWN_SECONDS = 2.0
+
+R = TypeVar("R")
+
+
+def _narrative(body: str, body_line: int, problems: Problems, read: Callable[[str], R], instead: R) -> R:
+    """`read(body)` within the time limit; `instead`, and an error at the body's first line, past it."""
+    try:
+        with time_limit(MARKDOWN_SECONDS):
+            return read(body)
+    except TooSlow:
+        problems.items.append(
+            Problem(
+                problems.path,
+                max(body_line, 1),
+                f"the text takes more than {MARKDOWN_SECONDS:g} s to read as Markdown: simplify it "
+                "(deeply nested brackets, emphasis, links or lists)",
+            )
+        )
+        return instead
+
+
 def _link_problems(unsafe: Iterable[tuple[int, str]], body_line: int, problems: Problems) -> None:
     for line, url in unsafe:
         problems.items.append(
@@ -323,7 +347,7 @@ PAGE_SPEC: dict[str, Callable[..., Any]] = {"title": f.text, "description": f.te
 def parse_page(text: str, path: str) -> tuple[Page | None, list[Problem]]:
     node, body, body_line, problems = _front_matter(text, path, "page")
     slug = _check_id(path, problems)
-    _link_problems(unsafe_links(body), body_line, problems)
+    _link_problems(_narrative(body, body_line, problems, unsafe_links, []), body_line, problems)
     if node is None:
         return None, problems.items
     found = read_mapping(node, PAGE_SPEC, ("title",), problems, "page")
@@ -375,9 +399,15 @@ def _names(node: Node, problems: Problems) -> dict[str, str]:
     if not isinstance(node, Map) or not node.items:
         raise f.FieldError(node, "expected a name, or a mapping of language to name")
     names = {}
+    lines: dict[str, int] = {}  # language tags are case-insensitive: `en` and `EN` are one language
     for key, value in node.items:
         try:
-            names[f.language(key)] = f.text(value)
+            language = f.language(key)
+            first = lines.get(language.lower())
+            if first is not None:
+                raise f.FieldError(key, f"language '{language}' is given twice (first on line {first})")
+            lines[language.lower()] = key.line + problems.line_offset
+            names[language] = f.text(value)
         except f.FieldError as exc:
             problems.add(exc.node.line, f"name: {exc.message}", exc.node.col)
     return names

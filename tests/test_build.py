@@ -209,7 +209,7 @@ def test_template_links_out_of_content_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         build(content, tmp_path / "out")
     assert [str(p) for p in caught.value.problems] == [
-        f"{content.as_posix()}/templates/page.html: error: symbolic links are not followed"
+        f"{content.as_posix()}/templates/page.html:1: error: symbolic links are not followed"
     ]
     assert not (tmp_path / "out").exists()
 

@@ -445,7 +445,8 @@ def test_symlinked_site_yaml_is_reported_and_not_read(check: Check, tmp_path: Pa
 def test_non_utf8_file_is_reported(check: Check) -> None:
     latin1 = "---\ntitle: Café\ndate: 2025-03-08\nregions: [latakia]\nsources: [{id: sohr}]\n---\n".encode("latin-1")
     assert check(minimal(**{"events/2025/2025-03-09-latin.md": latin1})) == [
-        "content/events/2025/2025-03-09-latin.md:1: error: not UTF-8 text: invalid continuation byte at byte 14"
+        "content/events/2025/2025-03-09-latin.md:2: error: not UTF-8 text: invalid continuation byte at byte 14;"
+        " save the file as UTF-8"
     ]
 
 
