@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import os
 import shutil
 import subprocess
 import time
@@ -102,7 +103,10 @@ def build(
             shutil.rmtree(output.resolve().with_name(f".{output.resolve().name}.{SPARE}"), ignore_errors=True)
         progress.stage("scan")
         stamps = snapshot(content, theme)
-        options = (str(content.resolve()), str(theme.resolve()), str(output.resolve()), str((releases, bundle, search)))
+        # SOURCE_DATE_EPOCH dates the bundle (bundle.py): another value is another build.
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        flags = str((releases, bundle, search, epoch))
+        options = (str(content.resolve()), str(theme.resolve()), str(output.resolve()), flags)
         quick = store.load("quick") if store is not None else None
         head = _head(content)
         if isinstance(quick, Quick) and not releases and _unchanged(quick, options, stamps, head, output):

@@ -253,16 +253,19 @@ def checksum_line(digest: str, file_name: str) -> bytes:
 
 
 def commit_date(where: Path, commit: str) -> str:
-    """The commit's date (YYYY-MM-DD) from the Git repository at `where`; '' when Git cannot tell."""
+    """The commit's day (YYYY-MM-DD, in UTC like the history's dates, whatever time zone the
+    committer or the build is in) from the Git repository at `where`; '' when Git cannot tell."""
     if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
         return ""
-    command = ["git", "-C", str(where), "show", "-s", "--format=%cs", f"{commit}^{{commit}}"]
+    command = ["git", "-C", str(where), "show", "-s", "--format=%ct", f"{commit}^{{commit}}"]
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError:
         return ""
-    date = result.stdout.strip()
-    return date if result.returncode == 0 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else ""
+    stamp = result.stdout.strip()
+    if result.returncode != 0 or not stamp.isdigit():
+        return ""
+    return time.strftime("%Y-%m-%d", time.gmtime(int(stamp)))
 
 
 # --- `build --bundle` and `site-builder bundle` -------------------------------------------------
