@@ -112,11 +112,13 @@ def run(
         archive = validate(inputs.loaded(front_loaded, found, records))
         timings.step(f"load and entries ({parsed} parsed)")
         site.complete(archive, records)
-        if search and archive.events:
-            # Pagefind reads only the entries' pages: it runs while the rest is made.
+        # Pagefind reads only the entries' pages: it runs while the rest is made, unless some of
+        # those pages wait for the rest (their template asks `tree` for events: site.deferred).
+        early = search and bool(archive.events) and not site.deferred
+        if early:
             indexing = site.start_search()
         count = site.make(workers, progress)
-        if search and not archive.events:
+        if search and not early:
             indexing = site.start_search()
         timings.step("render and write")
         if repo is not None:

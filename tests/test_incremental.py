@@ -379,6 +379,18 @@ def test_an_entry_page_asking_tree_for_events_is_rendered_once_all_are_known(sit
     same_as_cold(site)
 
 
+def test_entry_pages_rendered_late_are_in_the_search_index(site: Path) -> None:
+    """Pagefind starts once the entries' pages are written: those rendered late (their template
+    asks `tree` for events) must be written before it starts, or search misses them."""
+    page = '{% extends "base.html" %}{% block main %}<h1>{{ event.title }}</h1>{{ tree.events("north")|length }} in north{% endblock %}'
+    write_tree(site, {"templates/event.html": page})
+    output = site.parent / "output"
+    build(site, output, cache_dir=site.parent / "cache")
+    # Pagefind's metadata lists one fragment per page it indexed.
+    fragments = list((output / "pagefind/fragment").glob("*.pf_fragment"))
+    assert len(fragments) == len(EVENTS)
+
+
 def test_data_files_put_together_from_pieces_are_those_of_data_files(site: Path) -> None:
     """events.json, the CSV tables and the search index are made from pieces kept per entry."""
     output = site.parent / "output"
