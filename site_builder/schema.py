@@ -105,7 +105,7 @@ DEFS: dict[str, Schema] = {
         "maximum": 9999,
         "examples": ["2025-03-08", "2025-03", "2025", "2025-03-07/2025-03-08", "2025-03-08~"],
     },
-    "count": {"type": "integer", "minimum": 0},
+    "count": {"type": "integer", "minimum": 0, "maximum": fields.MAX_COUNT},
     "url": {
         "type": "string",
         "pattern": URL_PATTERN,
