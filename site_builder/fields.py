@@ -43,9 +43,10 @@ def scalar(node: Node, what: str = "text") -> Scalar:
     return node
 
 
-# What a double-quoted YAML string can hold through its escapes (\0, \x1b, \uFFFE) but no
-# text may: C0 controls but tab and line feed, DEL, C1 controls, noncharacters U+FFFE and U+FFFF.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+# Characters no text may hold, in a file (load.py) or through a double-quoted YAML string's
+# escapes (\0, \x1b, \uFFFE): C0 controls but tab, line feed and carriage return, DEL, C1
+# controls, the noncharacters U+FFFE and U+FFFF. A carriage return is a line break, not junk.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def text(node: Node) -> str:
@@ -54,7 +55,7 @@ def text(node: Node) -> str:
     value = node.value.strip()
     if not value or node.is_null:
         raise FieldError(node, "must not be empty")
-    bad = _CONTROL.search(value)
+    bad = CONTROL.search(value)
     if bad is not None:
         raise FieldError(node, f"control character U+{ord(bad.group()):04X} is not allowed in text")
     return value

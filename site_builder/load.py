@@ -6,13 +6,13 @@ Symbolic links are reported, not followed, so nothing outside content/ is ever r
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from .errors import Problem
+from .fields import CONTROL
 from .model import MEASURES, Event, Page, Publisher, Region, Site
 from .parse import Registry, parse_entry, parse_page, parse_publishers, parse_regions, parse_site
 
@@ -34,10 +34,6 @@ class Loaded:
 # registry. Larger files are refused unread, so a stray dump cannot exhaust memory or time.
 MAX_BYTES = 1 << 20
 MAX_REGISTRY_BYTES = 8 << 20
-
-# Characters that have no place in a text file: C0 controls but tab, line feed and carriage
-# return, DEL, C1 controls, and the noncharacters U+FFFE and U+FFFF. NUL in particular.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _line_of(text: str, at: int) -> int:
@@ -70,7 +66,7 @@ def _read(path: Path, label: str, problems: list[Problem], limit: int = MAX_BYTE
             Problem(label, line, f"not UTF-8 text: {exc.reason} at byte {exc.start}; save the file as UTF-8")
         )
         return None
-    bad = _CONTROL.search(text)
+    bad = CONTROL.search(text)
     if bad is not None:
         char = bad.group()
         name = "a NUL byte" if char == "\0" else f"control character U+{ord(char):04X}"

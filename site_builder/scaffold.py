@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .dates import EdtfDate, parse_date
-from .fields import SLUG
+from .fields import CONTROL, SLUG
 from .load import markdown_files
 from .parse import parse_entry, parse_regions
 
@@ -302,6 +302,9 @@ def create_event(
     title = clean_title(title)
     if not title:
         raise ScaffoldError("the title must not be empty", USAGE_ERROR)
+    control = CONTROL.search(title)
+    if control is not None:  # `check` would refuse the entry: say so before writing it
+        raise ScaffoldError(f"the title holds control character U+{ord(control.group()):04X}", USAGE_ERROR)
     try:
         parsed = parse_date(date)
     except ValueError as exc:

@@ -171,7 +171,7 @@ def test_every_field_of_the_format_is_in_the_file() -> None:
         "no",
         "2025-03-08",
         "- starts with a dash: yes #no",
-        "Bell\x07 and DEL\x7f and NEL\x85 and \ufeff BOM",
+        "NEL\x85 and NBSP\xa0 and \ufeff BOM",
         "  several\n lines \t and   spaces  ",
         "مجزرة: «الساحل» #١",
     ],
@@ -183,6 +183,14 @@ def test_titles_are_quoted_so_they_read_back_exactly(content: Path, title: str) 
     assert problems == [] and parsed is not None
     assert parsed.title == " ".join(title.split())
     assert re.search(r'^title: ".*"$', text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("title", ["Bell\x07", "DEL\x7f", "ESC\x1b", "NUL\x00"])
+def test_a_title_with_a_control_character_is_a_usage_error(content: Path, title: str) -> None:
+    with pytest.raises(ScaffoldError) as caught:
+        new(content, title)
+    assert caught.value.code == 2 and "control character" in str(caught.value)
+    assert not (content / "events").exists()
 
 
 def test_an_empty_title_is_a_usage_error(content: Path) -> None:
