@@ -5,7 +5,8 @@ to themes/default/static/offline-search.js, which loads these files with <script
 the global `sbOffline(kind, key, data)`) and only the ones a query needs:
 
   search-offline/meta.js            counts, the term shards' prefixes, filter values with counts
-  search-offline/terms/<n>.js       {word: postings} for the words under one prefix (a trie leaf)
+  search-offline/terms/<hex>.js     {word: postings} for the words under one prefix (a trie leaf),
+                                    named by the prefix's UTF-8 in hex (meta.js lists the names)
   search-offline/filters/<name>.js  {value: postings} for one filter (region, tag, year, measure)
   search-offline/docs/<n>.js        title, date, excerpt of CHUNK events, for the results shown
 
@@ -39,7 +40,7 @@ from .model import Archive, Event
 from .render import environment, search_filters
 
 FOLDER = "search-offline/"
-FORMAT = 1  # bumped when the files' layout changes; offline-search.js checks it
+FORMAT = 2  # bumped when the files' layout changes; offline-search.js checks it
 CHUNK = 20  # events per display chunk: a page of 50 results loads at most 50 small files
 SHARD_BYTES = 24_000  # a prefix whose words take more than this is split by one more letter
 MAX_PREFIX = 5  # a shard's prefix is never longer: the words under it stay together, however many
@@ -225,6 +226,12 @@ def shards(terms: dict[str, str]) -> list[tuple[str, list[str]]]:
     return out
 
 
+def shard_name(prefix: str) -> str:
+    """A term shard's file name, from its prefix (hex of its UTF-8: ASCII on any disk), so that an
+    edit splitting one shard renames no other: numbered shards all moved up one after a split."""
+    return prefix.encode("utf-8").hex() or "_"
+
+
 def _filter_files(docs: list[dict[str, list[str]]]) -> Iterator[tuple[str, bytes]]:
     for name in ("region", "tag", "year", "measure"):
         values: dict[str, list[int]] = {}
@@ -346,7 +353,11 @@ def index_files(
 ) -> dict[str, bytes]:
     """The files from the postings, and the documents' filter values and rows, newest first."""
     groups = shards(encoded)
-    out = {f"terms/{n}.js": script("terms", n, {w: encoded[w] for w in group}) for n, (_, group) in enumerate(groups)}
+    names = [shard_name(prefix) for prefix, _ in groups]
+    out = {
+        f"terms/{name}.js": script("terms", name, {w: encoded[w] for w in group})
+        for name, (_, group) in zip(names, groups, strict=True)
+    }
     out |= dict(_filter_files(filters))
     for n in range(0, len(shown), CHUNK):
         out[f"docs/{n // CHUNK}.js"] = script("docs", n // CHUNK, shown[n : n + CHUNK])
@@ -358,6 +369,7 @@ def index_files(
         "count": len(shown),
         "chunk": CHUNK,
         "shards": [prefix for prefix, _ in groups],
+        "files": names,
         "filters": counts_by_filter,
     }
     out["meta.js"] = script("meta", "", meta)

@@ -48,7 +48,7 @@ class Index:
         found = []
         for n, prefix in enumerate(self.meta["shards"]):
             if word.startswith(prefix):
-                shard = read(self.files[f"terms/{n}.js"])[2]
+                shard = read(self.files[f"terms/{self.meta['files'][n]}.js"])[2]
                 if word in shard:
                     found.append(decode(shard[word]))
         assert len(found) <= 1, f"{word} is in {len(found)} shards"
@@ -125,6 +125,27 @@ def test_shards_hold_each_word_once_under_its_prefix(monkeypatch: pytest.MonkeyP
         wanted = {w for w in terms if w.startswith(query)}
         looked = {w for p, group in groups if p.startswith(query) or query.startswith(p) for w in group}
         assert wanted <= looked
+
+
+def test_a_shard_split_by_an_edit_renames_no_other_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shard files are named by their prefix: when an edit makes one shard split, the other
+    files keep their names and bytes (numbered files all moved, and a rebuild rewrote them all)."""
+    monkeypatch.setattr(offline, "SHARD_BYTES", 60)
+    words = ["apple", "apricot", "banana", "berry", "cherry", "citrus", "date", "dune", "نهر"]
+    before = {w: "0" for w in words}
+    after = before | {"banana": "0," * 30 + "0"}  # one entry more cites 'banana' many times
+
+    def files(encoded: dict[str, str]) -> dict[str, bytes]:
+        return offline.index_files(
+            encoded, [{"region": [], "tag": [], "year": [], "measure": []}], [["x", "X", "", ""]]
+        )
+
+    old, new = files(before), files(after)
+    changed = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+    assert changed and changed <= {"meta.js"} | {n for n in new.keys() ^ old.keys()} | {"terms/62.js"}
+    assert all(re.fullmatch(r"terms/([0-9a-f]+|_)\.js", n) for n in new if n.startswith("terms/"))
+    meta = offline.read(new["meta.js"])[2]
+    assert [offline.shard_name(p) for p in meta["shards"]] == meta["files"]
 
 
 # --- the index of an archive ------------------------------------------------------------------------

@@ -24,7 +24,7 @@
 (function () {
   "use strict";
 
-  var FORMAT = 1; /* site_builder/offline.py FORMAT */
+  var FORMAT = 2; /* site_builder/offline.py FORMAT */
   var FILTER_NAMES = ["region", "tag", "year", "measure"];
   var PREFIX_WEIGHT = 0.5; /* a word the query word only begins counts half */
 
@@ -217,7 +217,7 @@
     function termScores(term) {
       return Promise.all(
         shardsFor(term).map(function (n) {
-          return load("terms/" + n + ".js", "terms");
+          return load("terms/" + meta.files[n] + ".js", "terms");
         })
       ).then(function (shards) {
         var scores = new Float64Array(meta.count);
@@ -336,7 +336,7 @@
           terms.map(function (term) {
             return Promise.all(
               shardsFor(term).map(function (n) {
-                return load("terms/" + n + ".js", "terms");
+                return load("terms/" + meta.files[n] + ".js", "terms");
               })
             );
           })
