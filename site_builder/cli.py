@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -111,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in given if not a.startswith("-")), None)
     args = _parser(command if command == "build" or command in COMMANDS else None).parse_args(argv)  # 2 if wrong
     if args.command == "build":
+        if argv is None:
+            # The program itself: a build allocates millions of objects that live until it ends,
+            # and the collector's default pace walks them again and again (a fifth of a rebuild
+            # after one edit at 10,000 entries). Cycles are still collected, less often.
+            gc.set_threshold(20_000, 50, 1_000)
         code = run_build(args)
         if argv is None:  # the program itself: end now, without freeing a large heap object by object
             sys.stdout.flush()  # (a second or more after a build of 10,000 entries)
