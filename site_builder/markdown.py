@@ -99,16 +99,11 @@ _md = _parser(validate=True)
 _all_links = _parser(validate=False)
 
 
-def _heading_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    # The page title is the only h1; narrative headings start at h2.
+def _heading(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    # The page title is the only h1: a narrative's headings go one level down (`#` is h2), a free
+    # page's so that its highest becomes h2 (`render_page` sets the shift).
     token = tokens[idx]
-    token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
-    return self.renderToken(tokens, idx, options, env)
-
-
-def _heading_close(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    token = tokens[idx]
-    token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    token.tag = f"h{max(2, min(int(token.tag[1]) + env.get('heading_shift', 1), 6))}"
     return self.renderToken(tokens, idx, options, env)
 
 
@@ -123,14 +118,24 @@ def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: O
     return self.renderToken(tokens, idx, options, env)
 
 
-_md.add_render_rule("heading_open", _heading_open)
-_md.add_render_rule("heading_close", _heading_close)
+_md.add_render_rule("heading_open", _heading)
+_md.add_render_rule("heading_close", _heading)
 _md.add_render_rule("link_open", _link_open)
 
 
 def render_markdown(text: str) -> str:
     """Narrative Markdown to safe HTML."""
     return render_body(text).html
+
+
+def render_page(text: str) -> str:
+    """A free page's Markdown to safe HTML, its highest headings as h2 (under the page's h1), so
+    a page whose sections are `##` skips no level."""
+    env: EnvType = {}
+    tokens = _md.parse(text, env)
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    env["heading_shift"] = 2 - min(levels, default=1)
+    return _md.renderer.render(tokens, _md.options, env)
 
 
 class Rendered(NamedTuple):

@@ -43,7 +43,7 @@ from . import data, dates, display, entryviews, headers, model, timeline
 from .dates import EdtfDate, format_date, parse_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
-from .markdown import render_markdown
+from .markdown import render_page
 from .model import Archive, Edition, Event, History, Site, Tally
 
 CURRENT = Edition()  # a plain build: the current archive, no releases
@@ -270,7 +270,7 @@ def environment(
         measure=lambda name: label("measure_", name),
         group=lambda name: label("group_", name),
         number=display.number,
-        markdown=render_markdown,
+        markdown=render_page,
         region_name=lambda region: region.name(site.language),
         publisher_name=publisher_name,
     )

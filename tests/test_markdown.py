@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from site_builder import markdown
-from site_builder.markdown import Rendered, is_safe_link, render_body, render_markdown, unsafe_links
+from site_builder.markdown import Rendered, is_safe_link, render_body, render_markdown, render_page, unsafe_links
 
 EXTERNAL = 'rel="external noopener noreferrer"'
 
@@ -284,3 +284,17 @@ def test_render_body_is_the_whole_parse_on_random_narratives() -> None:
         tokens = markdown._md.parse(text)
         whole = (markdown._md.render(text), markdown._plain_text(tokens), tuple(unsafe_links(text)))
         assert tuple(render_body(text)) == whole, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("## Who\n\n### When\n", "<h2>Who</h2>\n<h3>When</h3>\n"),  # sections written as ##
+        ("# Who\n\n## When\n", "<h2>Who</h2>\n<h3>When</h3>\n"),
+        ("### Deep\n\n# Top\n", "<h4>Deep</h4>\n<h2>Top</h2>\n"),
+        ("No heading, <b>raw</b>.\n", "<p>No heading, &lt;b&gt;raw&lt;/b&gt;.</p>\n"),
+    ],
+)
+def test_a_free_page_starts_its_headings_at_h2(text: str, expected: str) -> None:
+    """A page's title is its h1: its own highest headings become h2, skipping no level."""
+    assert render_page(text) == expected
