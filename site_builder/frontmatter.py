@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from .model import Snapshot
-from .yamlnodes import _Unsupported, block_scalar  # the strict reader's: one reading of block scalars
+from .yamlnodes import _Unsupported, block_scalar, next_content  # the strict reader's line helpers
 
 _LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -251,14 +251,8 @@ class _Lines:
 
     def next(self) -> int:
         """Skip blank and comment lines; the index of the next line with content."""
-        lines, i, n = self.lines, self.i, self.n
-        while i < n:
-            stripped = lines[i].lstrip(" ")
-            if stripped and stripped[0] != "#":
-                break
-            i += 1
-        self.i = i
-        return i
+        self.i = next_content(self.lines, self.i)
+        return self.i
 
     def mapping(self, indent: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -250,14 +250,8 @@ class _Lines:
 
     def next(self) -> int:
         """Skip blank and comment lines; the index of the next line with content."""
-        lines, i, n = self.lines, self.i, self.n
-        while i < n:
-            stripped = lines[i].lstrip(" ")
-            if stripped and stripped[0] != "#":
-                break
-            i += 1
-        self.i = i
-        return i
+        self.i = next_content(self.lines, self.i)
+        return self.i
 
     def mapping(self, indent: int) -> Map:
         pairs: list[tuple[Scalar, Node]] = []
@@ -375,6 +369,17 @@ class _Lines:
     def block(self, folded: bool, strip: bool, indent: int) -> str:
         text, self.i = block_scalar(self.lines, self.i, folded, strip, indent)
         return text
+
+
+def next_content(lines: list[str], i: int) -> int:
+    """The index of the first line from `i` that is neither blank nor a comment (or len(lines))."""
+    n = len(lines)
+    while i < n:
+        stripped = lines[i].lstrip(" ")
+        if stripped and stripped[0] != "#":
+            break
+        i += 1
+    return i
 
 
 def block_scalar(lines: list[str], i: int, folded: bool, strip: bool, indent: int) -> tuple[str, int]:
