@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
@@ -51,6 +52,15 @@ def _validate(url: str) -> bool:
 
 class TooSlow(Exception):
     """Reading the Markdown took longer than the limit `time_limit` set."""
+
+
+class TooDeep(Exception):
+    """Quotes or lists nested so deep that the parser would drop the rest of the text."""
+
+
+# markdown-it stops reading, silently, at 20 levels of nested blocks (its maxNesting): a list
+# item is two levels, so the last level a rule sees before that may be 18.
+DEEPEST = 18
 
 
 class _Limit(threading.local):
@@ -86,10 +96,17 @@ def _on_time(*_: object) -> bool:
     return False
 
 
+def _block_guard(state: StateBlock, *_: object) -> bool:
+    """The time limit, and a block nested deeper than the parser reads: an error, not lost text."""
+    if state.level >= DEEPEST:
+        raise TooDeep
+    return _on_time()
+
+
 def _parser(validate: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")
-    md.block.ruler.before("code", "time_limit", _on_time)
+    md.block.ruler.before("code", "time_limit", _block_guard)
     md.inline.ruler.before("text", "time_limit", _on_time)
     md.validateLink = _validate if validate else (lambda url: True)  # type: ignore[method-assign]
     return md

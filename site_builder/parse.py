@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from . import fields as f
 from .errors import Problem, Problems
-from .markdown import Rendered, TooSlow, render_body, time_limit, unsafe_links
+from .markdown import Rendered, TooDeep, TooSlow, render_body, time_limit, unsafe_links
 from .model import (
     GRADES,
     MEASURES,
@@ -317,15 +317,17 @@ def _narrative(body: str, body_line: int, problems: Problems, read: Callable[[st
         with time_limit(MARKDOWN_SECONDS):
             return read(body)
     except TooSlow:
-        problems.items.append(
-            Problem(
-                problems.path,
-                max(body_line, 1),
-                f"the text takes more than {MARKDOWN_SECONDS:g} s to read as Markdown: simplify it "
-                "(deeply nested brackets, emphasis, links or lists)",
-            )
+        message = (
+            f"the text takes more than {MARKDOWN_SECONDS:g} s to read as Markdown: simplify it "
+            "(deeply nested brackets, emphasis, links or lists)"
         )
-        return instead
+    except TooDeep:
+        message = (
+            "quotes or lists are nested too deep to read as Markdown (nine lists or eighteen quotes "
+            "within each other): the rest of the text would be lost; nest them less"
+        )
+    problems.items.append(Problem(problems.path, max(body_line, 1), message))
+    return instead
 
 
 def _link_problems(unsafe: Iterable[tuple[int, str]], body_line: int, problems: Problems) -> None:
