@@ -10,9 +10,10 @@ the event's date.
 
 from __future__ import annotations
 
+import heapq
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -142,16 +143,21 @@ def feed_makers(archive: Archive, history: History | None, env: Environment) -> 
             categories=event.tags,
         )
 
-    def updated(event: Event) -> str:
-        return revision_days(event, history)[1] or event.date.last.isoformat()
+    days: dict[str, str] = {}
+
+    def updated(event: Event) -> str:  # asked for each event of every feed it may be in: once
+        day = days.get(event.id)
+        if day is None:
+            day = days[event.id] = revision_days(event, history)[1] or event.date.last.isoformat()
+        return day
 
     entries: dict[str, Entry] = {}
     newest = max(map(updated, archive.events), default=EPOCH)
 
-    def feed(path: str, page: str, title: str, events: Callable[[], list[Event]]) -> bytes:
+    def feed(path: str, page: str, title: str, events: Callable[[], Sequence[Event]]) -> bytes:
         shown = events()
         # Last updated first; then the newest event (date order reversed), so ties are stable.
-        chosen = sorted(reversed(timeline.in_date_order(shown)), key=updated, reverse=True)[:FEED_SIZE]
+        chosen = heapq.nlargest(FEED_SIZE, reversed(timeline.in_date_order(shown)), key=updated)  # stable
         for event in chosen:
             if event.id not in entries:
                 entries[event.id] = entry(event)
@@ -171,7 +177,7 @@ def feed_makers(archive: Archive, history: History | None, env: Environment) -> 
         )
 
     files: dict[str, Callable[[], bytes]] = {
-        "feed.atom": partial(feed, "feed.atom", "", site.title, lambda: list(archive.events))
+        "feed.atom": partial(feed, "feed.atom", "", site.title, lambda: archive.events)
     }
     for region_id, region in tree.regions.items():
         path, page = f"regions/{region_id}/feed.atom", f"regions/{region_id}/"

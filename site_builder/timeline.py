@@ -74,8 +74,22 @@ def totals(events: Iterable[Event], measures: tuple[str, ...]) -> list[Total]:
     return out
 
 
+def _date_key(event: Event) -> tuple[tuple[date, date], str]:
+    return (event.date.sort_key, event.id)
+
+
+# The archive's events in date order, for the last tuple of them sorted: a build sorts all of
+# them for every data file, feed and index (records are immutable, so identity is enough).
+_sorted: tuple[tuple[Event, ...], list[Event]] = ((), [])
+
+
 def in_date_order(events: Iterable[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.date.sort_key, e.id))
+    global _sorted
+    if not isinstance(events, tuple):
+        return sorted(events, key=_date_key)
+    if _sorted[0] is not events:
+        _sorted = (events, sorted(events, key=_date_key))
+    return list(_sorted[1])
 
 
 class RegionTree:
