@@ -103,6 +103,7 @@ class Store:
     def __init__(self, folder: Path, records: Iterable[type] = ()) -> None:
         self.folder = folder
         self.records = tuple(records)
+        self._resolved = str(folder.resolve())  # the key of what this process holds (_MEMORY)
 
     def path(self, name: str) -> Path:
         return self.folder / f"{PREFIX}{name}.pickle"
@@ -112,7 +113,7 @@ class Store:
         path = self.path(name)
         try:
             stamp = _stamp(os.stat(path))
-            key = (str(path.resolve()), tool_key())
+            key = (f"{self._resolved}/{path.name}", tool_key())
             kept = _MEMORY.get(key)
             if kept is not None and kept[0] == stamp:
                 return kept[1]
@@ -142,7 +143,7 @@ class Store:
             stamp = _stamp(os.stat(self.path(name)))  # after the rename, which changes ctime
         except OSError:
             return
-        _MEMORY[str(self.path(name).resolve()), tool_key()] = (stamp, value)
+        _MEMORY[f"{self._resolved}/{self.path(name).name}", tool_key()] = (stamp, value)
 
     def load_shards(self, name: str) -> dict[str, Any] | None:
         """What `save_shards(name, ...)` stored, or None if a shard is missing or unreadable."""
@@ -173,6 +174,6 @@ class Store:
         from .history import CACHE_FILE  # here: history loads YAML, which most builds never need
 
         if self.folder.is_dir():
-            for pattern in (f"{PREFIX}*.pickle", f".{PREFIX}*.tmp", CACHE_FILE):
+            for pattern in (f"{PREFIX}*.pickle", f"{PREFIX}pieces-*.bin", f".{PREFIX}*.tmp", CACHE_FILE):
                 for path in self.folder.glob(pattern):
                     path.unlink(missing_ok=True)

@@ -113,6 +113,9 @@ def _dump(document: dict[str, Any]) -> bytes:
         if isinstance(value, list) and value:
             chunks.append(b"[\n  ")
             for i, item in enumerate(value):
+                if isinstance(item, bytes):  # an event's line as the build keeps it: UTF-8 already
+                    chunks.append((b",\n  " if i else b"") + item)
+                    continue
                 text = item if isinstance(item, Encoded) else _compact(item)
                 chunks.append((b",\n  " if i else b"") + text.encode("utf-8"))
             chunks.append(b"\n ]")
@@ -126,7 +129,9 @@ def _region(region: Region) -> dict[str, Any]:
     return {"id": region.id, "names": dict(region.names), "parent": region.parent}
 
 
-def events_json(archive: Archive, edition: Edition, line: Callable[[Event, str], Encoded] = event_line) -> bytes:
+def events_json(
+    archive: Archive, edition: Edition, line: Callable[[Event, str], Encoded | bytes] = event_line
+) -> bytes:
     """The whole archive; `commit` and `release` say which version of it this is. `line` makes
     each event's line (the build passes one that reuses the lines of unchanged events)."""
     return _dump(
@@ -237,7 +242,7 @@ def file_makers(
     archive: Archive,
     history: History | None,
     edition: Edition,
-    line: Callable[[Event, str], Encoded] = event_line,
+    line: Callable[[Event, str], Encoded | bytes] = event_line,
 ) -> dict[str, Callable[[], bytes]]:
     """Every file of data/, by its path in the edition, made when called (the build makes only
     those whose inputs changed)."""

@@ -29,7 +29,6 @@ from .history import read_history
 from .inputs import REGISTRIES, Parsed, Scan, digests
 from .load import Loaded, load_content
 from .model import Archive, Edition, Event, History
-from .offline import Document
 from .outputs import Done, Outputs, Result, page_fingerprint
 from .progress import Progress
 from .render import Deferred, Pages, assets, entry_pages, environment, render_site, site_pages
@@ -40,7 +39,7 @@ from .validate import validate
 from .write import FileRecord, Tree, Trees, WriteError, Writer
 
 # What the cache may hold besides plain data and the archive's records.
-CACHED = (Trees, Tree, FileRecord, Done, Parsed, Stat, Document, data.Encoded, Loaded)
+CACHED = (Trees, Tree, FileRecord, Done, Parsed, Stat, Loaded)
 
 
 @dataclass
@@ -141,10 +140,11 @@ def run(
             indexing.process.kill()
             indexing.process.wait()
         writer.abort()
+        site.fragments.close()
         raise
     timings.step("swap")
+    site.fragments.save(site.outputs.extra.get("postings", []))  # and closes: without a cache, removes
     if store is not None:
-        site.fragments.save(site.outputs.extra.get("postings", []))
         store.save("state", (str(output.resolve()), trees, site.outputs.done))
     return Made(archive, count, frozenset(site.outputs.rendered), writer.written, trees if store else None)
 
@@ -225,7 +225,7 @@ class Site:
         self.outputs = Outputs(writer, before, Needs(front, {}, files))
         # An entry's pieces depend on it, the registries and the strings (labels, dates).
         context = [d for k, d in sorted(files.items()) if k.endswith(REGISTRIES) or k == "theme/strings.yaml"]
-        self.fragments = Fragments(store, digest(tool_key(), context), front)
+        self.fragments = Fragments(store, digest(tool_key(), context), front, writer.scratch)
         self.document = offline.documents(self.env, front.site.language)
         self.deferred: list[str] = []  # entries whose page asked `tree` for events
 

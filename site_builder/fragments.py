@@ -1,17 +1,30 @@
-"""Each event's pieces of the files made from all events, kept between builds.
+"""Each event's pieces of the files made from all events, kept on disk between builds.
 
 events.json is a line per event, the two CSV tables a row (or a few) per event, and the offline
 search index is made from a Document per event. Making them for 10,000 events takes seconds, and
 needs each event's narrative, which only the process that parsed the entry holds (inputs.py). So
-the pieces are made there, kept in the cache by the entry's digest, and the files are put together
-from them: after an edit, only the changed entries' pieces are made again. A piece is made with
-the same functions as the whole file (a table of one event, less its header), so the files are
-the ones `data.data_files` and `offline.files` write, byte for byte.
+the pieces are made there, and the files are put together from them: after an edit, only the
+changed entries' pieces are made again. A piece is made with the same functions as the whole file
+(a table of one event, less its header), so the files are the ones `data.data_files` and
+`offline.files` write, byte for byte.
+
+The pieces are bytes on disk, never objects in memory: each process appends the pieces it makes
+to a file of its own (`build-pieces-<build>-<pid>.bin` in the cache folder; without a cache, in
+a scratch folder beside the output) and sends back where they are; the jobs that put a file
+together read them from there. Holding them would take 160 MB at 10,000 events, in the parent
+and again in each process forked from it. The index (event id -> entry digest, file, offset, lengths) is kept
+in the cache with each file's size, mtime and inode, and dropped if a file is not as it was left.
+Pieces are UTF-8 text (a Document as JSON): nothing in them is unpickled.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import data, datacsv, offline, timeline
@@ -19,63 +32,139 @@ from .cache import Store
 from .model import Archive, Event
 
 KINDS = ("json", "events_csv", "tallies_csv", "offline")
-Pieces = tuple[bytes, dict[str, Any]]  # an event's pieces by kind, made from this entry digest
+PREFIX = "build-pieces-"
+Where = tuple[str, int, tuple[int, ...]]  # file name, offset, the length of each kind's piece
+Made = dict[str, tuple[bytes, Where]]  # event id -> (entry digest, where its pieces are)
+FileStamp = tuple[int, int, int]  # size, mtime, inode
+
+
+def _stamp(path: Path) -> FileStamp:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class Fragments:
-    def __init__(self, store: Store | None, key: bytes, front: Archive) -> None:
+    def __init__(self, store: Store | None, key: bytes, front: Archive, scratch: Callable[[], Path]) -> None:
         """`key`: a digest of what pieces depend on besides their event (site, registries,
-        strings, site-builder itself); `front`: the archive without its events."""
+        strings, site-builder itself); `front`: the archive without its events; `scratch`: a new
+        folder for the pieces when there is no cache folder to write (removed by `close`)."""
         self.store, self.key, self.front = store, key, front
-        known = None
-        if store is not None and store.load("fragments-key") == key:
-            known = store.load_shards("fragments")
-        self.known: dict[str, Pieces] = known or {}
-        self.changed: set[str] = set() if known is not None else {"*"}
+        self.folder = self._folder(scratch)
+        self.token = secrets.token_hex(4)  # this build's files: a later build never appends to them
+        self.known: Made = self._load_index()
+        self.loaded = bool(self.known)  # pieces of the last build: an edit makes few again
         self.entries: dict[str, bytes] = {}  # each event's digest, once the archive is complete
-        self.replaced: dict[str, tuple[bytes, offline.Document]] = {}  # search pieces made again
+        self.replaced: dict[str, tuple[bytes, Where]] = {}  # old pieces of events made again
+        self.made_any = False
         self.postings: tuple[bytes, list[str], list[bytes], dict[str, str]] | None = None
+        self._out: tuple[int, int, str] | None = None  # (pid, fd, name) of this process's file
+        self._size = 0
+        self._readers: dict[str, tuple[int, int]] = {}  # by file name: (pid, descriptor)
         empty = Archive(front.site, (), front.publishers, (), ())
         self.headers = {"events_csv": datacsv.events_csv(empty), "tallies_csv": datacsv.tallies_csv(empty)}
+
+    def _folder(self, scratch: Callable[[], Path]) -> Path:
+        """The cache folder if it can be written, else a scratch folder."""
+        if self.store is not None:
+            try:
+                self.store.folder.mkdir(parents=True, exist_ok=True)
+                if os.access(self.store.folder, os.W_OK):
+                    return self.store.folder
+            except OSError:
+                pass
+        self.store = None
+        return scratch()
+
+    def _load_index(self) -> Made:
+        if self.store is None:
+            return {}
+        found = self.store.load("pieces")
+        if not (isinstance(found, tuple) and len(found) == 3 and found[0] == self.key):
+            return {}
+        _, files, index = found
+        try:
+            if any(_stamp(self.folder / name) != stamp for name, stamp in files.items()):
+                return {}  # changed since: trust none of it
+        except OSError:
+            return {}
+        return dict(index)
+
+    # --- making pieces (in the process that parsed the entry) ----------------------------------
 
     def complete(self, event_id: str, entry: bytes) -> bool:
         """Whether the pieces of this version of the event are at hand."""
         found = self.known.get(event_id)
         return found is not None and found[0] == entry
 
-    def make(self, event: Event, entry: bytes, document: Callable[[Event], offline.Document]) -> dict[str, Pieces]:
-        """The pieces of an event (the whole event: narrative included), for `add`."""
+    def make(self, event: Event, entry: bytes, document: Callable[[Event], offline.Document]) -> Made:
+        """Write the pieces of an event (the whole event: narrative included); where they are, for `add`."""
         one = Archive(self.front.site, (), self.front.publishers, (event,), ())
-        pieces = {
-            "json": data.event_line(event, self.front.site.base_url),
-            "events_csv": datacsv.events_csv(one)[len(self.headers["events_csv"]) :].decode("utf-8"),
-            "tallies_csv": datacsv.tallies_csv(one)[len(self.headers["tallies_csv"]) :].decode("utf-8"),
-            "offline": document(event),
-        }
-        return {event.id: (entry, pieces)}
+        doc = document(event)
+        pieces = (
+            data.event_line(event, self.front.site.base_url).encode("utf-8"),
+            datacsv.events_csv(one)[len(self.headers["events_csv"]) :],
+            datacsv.tallies_csv(one)[len(self.headers["tallies_csv"]) :],
+            json.dumps([doc.filters, doc.words, doc.weights, doc.shown], ensure_ascii=False).encode("utf-8"),
+        )
+        name, offset = self._append(b"".join(pieces))
+        return {event.id: (entry, (name, offset, tuple(len(p) for p in pieces)))}
 
-    def add(self, made: dict[str, Pieces]) -> None:
+    def _append(self, blob: bytes) -> tuple[str, int]:
+        pid = os.getpid()
+        if self._out is None or self._out[0] != pid:  # a forked process writes a file of its own
+            name = f"{PREFIX}{self.token}-{pid}.bin"
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            self._out, self._size = (pid, os.open(self.folder / name, flags, 0o644), name), 0
+        _, fd, name = self._out
+        offset, view = self._size, memoryview(blob)
+        while view:  # unbuffered: a forked process ends with os._exit, which flushes nothing
+            view = view[os.write(fd, view) :]
+        self._size += len(blob)
+        return name, offset
+
+    def add(self, made: Made) -> None:
         for event_id, (entry, _) in made.items():
             old = self.known.get(event_id)
             if old is not None and old[0] != entry:
-                self.replaced[event_id] = (old[0], old[1]["offline"])
+                self.replaced[event_id] = old
         self.known.update(made)
-        self.changed.update(made)
+        self.made_any = self.made_any or bool(made)
 
-    def _piece(self, kind: str, event: Event) -> Any:
+    # --- reading them (in whichever process puts a file together) ------------------------------
+
+    def _read(self, where: Where, kind: int) -> bytes:
+        # pread, not mmap: the pages of a mapped file count in the process's resident memory
+        name, offset, lengths = where
+        pid = os.getpid()
+        found = self._readers.get(name)
+        if found is None or found[0] != pid:  # a descriptor of the parent's would share its offset: none is used
+            flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+            found = self._readers[name] = (pid, os.open(self.folder / name, flags))
+        data = os.pread(found[1], lengths[kind], offset + sum(lengths[:kind]))
+        if len(data) != lengths[kind]:
+            raise OSError(f"{self.folder / name}: shorter than the build left it")
+        return data
+
+    def _where(self, kind: str, event: Event) -> Where:
         found = self.known.get(event.id)
         if found is None or found[0] != self.entries.get(event.id):
             raise KeyError(f"no {kind} piece of {event.id} made in this build")  # a bug: all are made
-        return found[1][kind]
+        return found[1]
 
-    def json_line(self, event: Event, base_url: str) -> data.Encoded:
-        line: data.Encoded = self._piece("json", event)
-        return line
+    def _piece(self, kind: str, event: Event) -> bytes:
+        return self._read(self._where(kind, event), KINDS.index(kind))
+
+    def _document(self, where: Where) -> offline.Document:
+        filters, words, weights, shown = json.loads(self._read(where, KINDS.index("offline")))
+        return offline.Document(filters, words, weights, shown)
+
+    def json_line(self, event: Event, base_url: str) -> bytes:
+        return self._piece("json", event)
 
     def table(self, kind: str, archive: Archive) -> bytes:
         """events.csv or tallies.csv, from the pieces."""
-        rows = "".join(self._piece(kind, event) for event in timeline.in_date_order(archive.events))
-        return self.headers[kind] + rows.encode("utf-8")
+        rows = [self._piece(kind, event) for event in timeline.in_date_order(archive.events)]
+        return self.headers[kind] + b"".join(rows)
 
     def documents(self, archive: Archive) -> dict[str, bytes]:
         """The offline search index (newest event first), by path in the output.
@@ -85,7 +174,7 @@ class Fragments:
         events = list(reversed(timeline.in_date_order(archive.events)))
         ids = [event.id for event in events]
         entries = [self.entries[event_id] for event_id in ids]
-        docs = [self._piece("offline", event) for event in events]
+        docs = [self._document(self._where("offline", event)) for event in events]
         encoded = self._postings(ids, entries, docs)
         self.postings = (self.key, ids, entries, encoded)  # for `save`, in the process that saves
         files = offline.index_files(encoded, [d.filters for d in docs], [d.shown for d in docs])
@@ -101,7 +190,7 @@ class Fragments:
                 old = self.replaced.get(ids[doc])
                 if old is None or old[0] != before:
                     break  # not the version these postings hold: encode them all
-                offline.update(encoded, doc, old[1], docs[doc])
+                offline.update(encoded, doc, self._document(old[1]), docs[doc])
             else:
                 return encoded
         return offline.encode(docs)
@@ -109,25 +198,66 @@ class Fragments:
     def index_cost(self, events: int) -> int:
         """What making the index costs, in the units of outputs.py: updating the last build's
         postings for a few changed entries is little work, encoding all of them is much."""
-        few = "*" not in self.changed and len(self.replaced) < 100
+        few = self.loaded and len(self.replaced) < 100
         return 50 * len(self.replaced) + 500 if few else 5 * events
 
     def made_postings(self) -> dict[str, Any]:
         """What the job making the index sends back for `save`."""
         return {"postings": self.postings}
 
+    # --- keeping them --------------------------------------------------------------------------
+
     def save(self, postings: list[Any]) -> None:
-        """Keep the pieces of the archive's events (those of events gone are dropped), and the
-        postings of the index if this build made it."""
+        """Keep the index of the archive's events' pieces (those of events gone are dropped), the
+        postings of the offline index if this build made them, and no file no piece is in."""
         if self.store is None:
+            self.close()
             return
         for made in postings:
             self.store.save("offline", made)
-        gone = {k for k, (entry, _) in self.known.items() if self.entries.get(k) != entry}
-        kept = {k: v for k, v in self.known.items() if k not in gone}
-        everything = "*" in self.changed
-        if everything:  # made under another key: no longer valid while shards are replaced
-            self.store.save("fragments-key", b"")
-        self.store.save_shards("fragments", kept, None if everything else self.changed | gone)
-        if everything:
-            self.store.save("fragments-key", self.key)
+        kept = {k: v for k, v in self.known.items() if self.entries.get(k) == v[0]}
+        kept = self._compact(kept)
+        self.close()
+        live = {where[0] for _, where in kept.values()}
+        try:
+            files = {name: _stamp(self.folder / name) for name in live}
+        except OSError:
+            return
+        if self.made_any or kept != self.known:
+            self.store.save("pieces", (self.key, files, kept))
+        for path in self.folder.glob(f"{PREFIX}*.bin"):
+            if path.name not in live:
+                path.unlink(missing_ok=True)
+
+    def _compact(self, kept: Made) -> Made:
+        """Copy the live pieces of small or mostly dead files into one: every edit writes a file
+        of its own, and an edited entry leaves its old pieces where they were."""
+        live: dict[str, int] = {}
+        for _, (name, _, lengths) in kept.values():
+            live[name] = live.get(name, 0) + sum(lengths)
+        sizes = {name: os.stat(self.folder / name).st_size for name in live}
+        total = sum(sizes.values())
+        small = {name for name in live if sizes[name] < total / 8 or 2 * live[name] < sizes[name]}
+        if len(small) < 4 and sum(sizes[n] - live[n] for n in small) < total / 4:
+            return kept
+        self.token = secrets.token_hex(4)  # the copies go to a new file
+        self._out = None
+        out = dict(kept)
+        for event_id, (entry, where) in sorted(kept.items(), key=lambda item: item[1][1][:2]):
+            if where[0] in small:
+                blob = b"".join(self._read(where, kind) for kind in range(len(KINDS)))
+                name, offset = self._append(blob)
+                out[event_id] = (entry, (name, offset, where[2]))
+        return out
+
+    def close(self) -> None:
+        """Close this process's files; without a cache, remove the folder."""
+        for pid, fd in self._readers.values():
+            if pid == os.getpid():
+                os.close(fd)
+        self._readers.clear()
+        if self._out is not None and self._out[0] == os.getpid():
+            os.close(self._out[1])
+        self._out = None
+        if self.store is None:
+            shutil.rmtree(self.folder, ignore_errors=True)

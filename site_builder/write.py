@@ -360,6 +360,14 @@ class Writer:
         finally:
             self._release()
 
+    def scratch(self) -> Path:
+        """A new folder beside the output for a build's own temporary files, held like a fresh
+        staging folder (a build killed half-way leaves it to the next build's `sweep`); the
+        caller removes it."""
+        folder = _new_folder(self.output.parent, f".{self.output.name}.build-")
+        self._hold(folder)
+        return folder
+
     def abort(self) -> None:
         """Leave the output as it was; a fresh staging folder goes, the spare stays (its records
         show what this build changed in it)."""

@@ -11,6 +11,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -290,18 +291,45 @@ def test_a_corrupt_or_planted_cache_is_ignored(site: Path) -> None:
     (folder / "build-state.pickle").write_bytes(header + planted)
     for shard in folder.glob("build-entries-*.pickle"):
         shard.write_bytes(header + planted)
-    for shard in folder.glob("build-fragments-*.pickle"):
-        shard.write_bytes(header[:10])
+    pieces = list(folder.glob("build-pieces-*.bin"))
+    assert pieces
+    for piece_file in pieces:  # the index is as it was: a file changed since is noticed by its size
+        piece_file.write_bytes(piece_file.read_bytes()[:-7])
     result = cached(site)
     assert len(result.rendered) == 21
     same_as_cold(site)
     assert cache.Store(folder, CACHED).load("entries-0") is not None  # written again, readable
 
 
-def test_without_a_cache_nothing_is_kept_or_left_beside_the_output(tmp_path: Path, site: Path) -> None:
+def test_without_a_cache_nothing_is_kept_or_left_beside_the_output(
+    tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     build(site, tmp_path / "output", search=False)
     build(site, tmp_path / "output", search=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output", "tmp"]
+    assert list(temporary.iterdir()) == []  # the entries' pieces went with the build
+    write_tree(site, {"templates/region.html": "{{ no_such_variable }}"})
+    with pytest.raises(ContentError):
+        build(site, tmp_path / "output", search=False)
+    assert list(temporary.iterdir()) == []
+
+
+def test_the_pieces_kept_on_disk_stay_few_and_follow_the_entries(site: Path) -> None:
+    folder = site.parent / "cache"
+    cached(site)
+    assert len(list(folder.glob("build-pieces-*.bin"))) == 1
+    for n in range(12):  # each edit writes its pieces to a file of its own; the old ones are dead
+        edit(site / A, f"Narrative of Alpha{'' if n == 0 else f' {n - 1}'}.", f"Narrative of Alpha {n}.")
+        cached(site)
+        assert len(list(folder.glob("build-pieces-*.bin"))) <= 4
+    same_as_cold(site)
+    (site / A).unlink()
+    cached(site)
+    same_as_cold(site, "cold-2")
+    assert 1 <= len(list(folder.glob("build-pieces-*.bin"))) <= 4
 
 
 def test_the_cli_flags(site: Path) -> None:
