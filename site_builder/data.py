@@ -12,7 +12,7 @@ keep it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -102,6 +102,13 @@ def event_line(event: Event, base_url: str) -> Encoded:
     return Encoded(_compact(_event(event, base_url)))
 
 
+Lines = Callable[[Sequence[Event], str], Sequence[Encoded | bytes]]
+
+
+def event_lines(events: Sequence[Event], base_url: str) -> list[Encoded]:
+    return [event_line(event, base_url) for event in events]
+
+
 def _dump(document: dict[str, Any]) -> bytes:
     """One top-level key a line, and one line per item of a list: readable and diffable entry by
     entry, and fast (json's `indent` takes its pure-Python encoder: 3 times slower on big archives)."""
@@ -129,11 +136,9 @@ def _region(region: Region) -> dict[str, Any]:
     return {"id": region.id, "names": dict(region.names), "parent": region.parent}
 
 
-def events_json(
-    archive: Archive, edition: Edition, line: Callable[[Event, str], Encoded | bytes] = event_line
-) -> bytes:
-    """The whole archive; `commit` and `release` say which version of it this is. `line` makes
-    each event's line (the build passes one that reuses the lines of unchanged events)."""
+def events_json(archive: Archive, edition: Edition, lines: Lines = event_lines) -> bytes:
+    """The whole archive; `commit` and `release` say which version of it this is. `lines` makes
+    the events' lines (the build passes one that reuses the lines of unchanged events)."""
     return _dump(
         {
             "schema_version": SCHEMA_VERSION,
@@ -148,7 +153,7 @@ def events_json(
                 {"id": p.id, "name": p.name, "type": p.type, "url": p.url, "description": p.description}
                 for p in archive.publishers
             ],
-            "events": [line(e, archive.site.base_url) for e in timeline.in_date_order(archive.events)],
+            "events": list(lines(timeline.in_date_order(archive.events), archive.site.base_url)),
         }
     )
 
@@ -242,13 +247,13 @@ def file_makers(
     archive: Archive,
     history: History | None,
     edition: Edition,
-    line: Callable[[Event, str], Encoded | bytes] = event_line,
+    lines: Lines = event_lines,
 ) -> dict[str, Callable[[], bytes]]:
     """Every file of data/, by its path in the edition, made when called (the build makes only
     those whose inputs changed)."""
     tree = timeline.RegionTree(archive.regions, archive.events)
     files: dict[str, Callable[[], bytes]] = {
-        "data/events.json": partial(events_json, archive, edition, line),
+        "data/events.json": partial(events_json, archive, edition, lines),
         "data/events.csv": partial(datacsv.events_csv, archive),
         "data/tallies.csv": partial(datacsv.tallies_csv, archive),
         "data/sources.json": partial(sources_json, archive),

@@ -332,7 +332,7 @@ class Site:
 
     def _data(self) -> None:
         pieces = self.fragments
-        makers = data.file_makers(self.archive, self.history, self.edition, pieces.json_line)
+        makers = data.file_makers(self.archive, self.history, self.edition, pieces.json_lines)
         makers["data/events.csv"] = partial(pieces.table, "events_csv", self.archive)
         makers["data/tallies.csv"] = partial(pieces.table, "tallies_csv", self.archive)
         for rel, make in makers.items():

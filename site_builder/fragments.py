@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ PREFIX = "build-pieces-"
 Where = tuple[str, int, tuple[int, ...]]  # file name, offset, the length of each kind's piece
 Made = dict[str, tuple[bytes, Where]]  # event id -> (entry digest, where its pieces are)
 FileStamp = tuple[int, int, int]  # size, mtime, inode
+GAP, RUN = 64 * 1024, 4 * 1024 * 1024  # pieces this close are read together, in runs of this much at most
 
 
 def _stamp(path: Path) -> FileStamp:
@@ -132,18 +133,36 @@ class Fragments:
 
     # --- reading them (in whichever process puts a file together) ------------------------------
 
-    def _read(self, where: Where, kind: int) -> bytes:
-        # pread, not mmap: the pages of a mapped file count in the process's resident memory
-        name, offset, lengths = where
+    def _descriptor(self, name: str) -> int:
         pid = os.getpid()
         found = self._readers.get(name)
-        if found is None or found[0] != pid:  # a descriptor of the parent's would share its offset: none is used
-            flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-            found = self._readers[name] = (pid, os.open(self.folder / name, flags))
-        data = os.pread(found[1], lengths[kind], offset + sum(lengths[:kind]))
-        if len(data) != lengths[kind]:
-            raise OSError(f"{self.folder / name}: shorter than the build left it")
-        return data
+        if found is None or found[0] != pid:  # each process opens its own
+            found = self._readers[name] = (pid, os.open(self.folder / name, os.O_RDONLY | getattr(os, "O_BINARY", 0)))
+        return found[1]
+
+    def _read(self, wheres: list[Where], kind: int) -> list[bytes]:
+        """The `kind` piece at each place, read in runs of neighbouring pieces (pread, not mmap:
+        the pages of a mapped file count in the process's resident memory)."""
+        spans = []
+        for n, (name, offset, lengths) in enumerate(wheres):
+            start = offset + sum(lengths[:kind])
+            spans.append((name, start, start + lengths[kind], n))
+        spans.sort()
+        out = [b""] * len(wheres)
+        i = 0
+        while i < len(spans):
+            name, first, end, _ = spans[i]
+            j = i + 1
+            while j < len(spans) and spans[j][0] == name and spans[j][1] - end < GAP and spans[j][2] - first < RUN:
+                end = max(end, spans[j][2])
+                j += 1
+            data = os.pread(self._descriptor(name), end - first, first)
+            if len(data) != end - first:
+                raise OSError(f"{self.folder / name}: shorter than the build left it")
+            for _, start, stop, n in spans[i:j]:
+                out[n] = data[start - first : stop - first]
+            i = j
+        return out
 
     def _where(self, kind: str, event: Event) -> Where:
         found = self.known.get(event.id)
@@ -151,20 +170,18 @@ class Fragments:
             raise KeyError(f"no {kind} piece of {event.id} made in this build")  # a bug: all are made
         return found[1]
 
-    def _piece(self, kind: str, event: Event) -> bytes:
-        return self._read(self._where(kind, event), KINDS.index(kind))
+    def _pieces(self, kind: str, events: Iterable[Event]) -> list[bytes]:
+        return self._read([self._where(kind, event) for event in events], KINDS.index(kind))
 
-    def _document(self, where: Where) -> offline.Document:
-        filters, words, weights, shown = json.loads(self._read(where, KINDS.index("offline")))
-        return offline.Document(filters, words, weights, shown)
+    def _documents(self, wheres: list[Where]) -> list[offline.Document]:
+        return [offline.Document(*json.loads(piece)) for piece in self._read(wheres, KINDS.index("offline"))]
 
-    def json_line(self, event: Event, base_url: str) -> bytes:
-        return self._piece("json", event)
+    def json_lines(self, events: Sequence[Event], base_url: str) -> list[bytes]:
+        return self._pieces("json", events)
 
     def table(self, kind: str, archive: Archive) -> bytes:
         """events.csv or tallies.csv, from the pieces."""
-        rows = [self._piece(kind, event) for event in timeline.in_date_order(archive.events)]
-        return self.headers[kind] + b"".join(rows)
+        return self.headers[kind] + b"".join(self._pieces(kind, timeline.in_date_order(archive.events)))
 
     def documents(self, archive: Archive) -> dict[str, bytes]:
         """The offline search index (newest event first), by path in the output.
@@ -174,7 +191,7 @@ class Fragments:
         events = list(reversed(timeline.in_date_order(archive.events)))
         ids = [event.id for event in events]
         entries = [self.entries[event_id] for event_id in ids]
-        docs = [self._document(self._where("offline", event)) for event in events]
+        docs = self._documents([self._where("offline", event) for event in events])
         encoded = self._postings(ids, entries, docs)
         self.postings = (self.key, ids, entries, encoded)  # for `save`, in the process that saves
         files = offline.index_files(encoded, [d.filters for d in docs], [d.shown for d in docs])
@@ -190,7 +207,7 @@ class Fragments:
                 old = self.replaced.get(ids[doc])
                 if old is None or old[0] != before:
                     break  # not the version these postings hold: encode them all
-                offline.update(encoded, doc, self._document(old[1]), docs[doc])
+                offline.update(encoded, doc, self._documents([old[1]])[0], docs[doc])
             else:
                 return encoded
         return offline.encode(docs)
@@ -245,7 +262,7 @@ class Fragments:
         out = dict(kept)
         for event_id, (entry, where) in sorted(kept.items(), key=lambda item: item[1][1][:2]):
             if where[0] in small:
-                blob = b"".join(self._read(where, kind) for kind in range(len(KINDS)))
+                blob = b"".join(self._read([where], kind)[0] for kind in range(len(KINDS)))
                 name, offset = self._append(blob)
                 out[event_id] = (entry, (name, offset, where[2]))
         return out

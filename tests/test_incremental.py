@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import write_tree
 
-from site_builder import cache, data, inputs, offline, outputs, write
+from site_builder import cache, data, fragments, inputs, offline, outputs, write
 from site_builder.build import BuildResult, build, check
 from site_builder.engine import CACHED
 from site_builder.errors import ContentError
@@ -315,6 +315,16 @@ def test_without_a_cache_nothing_is_kept_or_left_beside_the_output(
     with pytest.raises(ContentError):
         build(site, tmp_path / "output", search=False)
     assert list(temporary.iterdir()) == []
+
+
+def test_pieces_read_one_by_one_or_in_runs_make_the_same_files(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(site, tmp_path / "runs", search=False)
+    monkeypatch.setattr(fragments, "GAP", 0)
+    monkeypatch.setattr(fragments, "RUN", 1)
+    build(site, tmp_path / "one-by-one", search=False)
+    assert files(tmp_path / "runs") == files(tmp_path / "one-by-one")
 
 
 def test_the_pieces_kept_on_disk_stay_few_and_follow_the_entries(site: Path) -> None:
