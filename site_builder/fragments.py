@@ -57,7 +57,7 @@ class Fragments:
         self.entries: dict[str, bytes] = {}  # each event's digest, once the archive is complete
         self.replaced: dict[str, tuple[bytes, Where]] = {}  # old pieces of events made again
         self.made_any = False
-        self.postings: tuple[bytes, list[str], list[bytes], dict[str, str]] | None = None
+        self.postings: tuple[Any, ...] | None = None
         self._out: tuple[int, int, str] | None = None  # (pid, fd, name) of this process's file
         self._size = 0
         self._readers: dict[str, tuple[int, int]] = {}  # by file name: (pid, descriptor)
@@ -186,31 +186,40 @@ class Fragments:
     def documents(self, archive: Archive) -> dict[str, bytes]:
         """The offline search index (newest event first), by path in the output.
 
-        The postings of the last build are kept: when the events are the same, in the same order,
-        only the changed events' words are updated (offline.update), not all two million."""
+        What the last build's index was made of is kept (each word's postings, each event's
+        filter values and row): when the events are the same, in the same order, only the
+        changed events' documents are read, and their words updated (offline.update), not all
+        two million."""
         events = list(reversed(timeline.in_date_order(archive.events)))
         ids = [event.id for event in events]
         entries = [self.entries[event_id] for event_id in ids]
-        docs = self._documents([self._where("offline", event) for event in events])
-        encoded = self._postings(ids, entries, docs)
-        self.postings = (self.key, ids, entries, encoded)  # for `save`, in the process that saves
-        files = offline.index_files(encoded, [d.filters for d in docs], [d.shown for d in docs])
+        wheres = [self._where("offline", event) for event in events]
+        made = self._updated(ids, entries, wheres)
+        if made is None:
+            docs = self._documents(wheres)
+            made = (offline.encode(docs), [d.filters for d in docs], [d.shown for d in docs])
+        encoded, filters, shown = made
+        self.postings = (self.key, ids, entries, encoded, filters, shown)  # for `save`, in the process that saves
+        files = offline.index_files(encoded, filters, shown)
         return {offline.FOLDER + rel: content for rel, content in files.items()}
 
-    def _postings(self, ids: list[str], entries: list[bytes], docs: list[offline.Document]) -> dict[str, str]:
+    def _updated(self, ids: list[str], entries: list[bytes], wheres: list[Where]) -> Index | None:
+        """The last build's index with the changed events' documents in it, or None."""
         last = self.store.load("offline") if self.store is not None else None
-        if isinstance(last, tuple) and len(last) == 4 and last[0] == self.key and last[1] == ids:
-            encoded: dict[str, str] = dict(last[3])  # changed below: the loaded copy may be kept
-            for doc, (before, now) in enumerate(zip(last[2], entries, strict=True)):
-                if before == now:
-                    continue
-                old = self.replaced.get(ids[doc])
-                if old is None or old[0] != before:
-                    break  # not the version these postings hold: encode them all
-                offline.update(encoded, doc, self._documents([old[1]])[0], docs[doc])
-            else:
-                return encoded
-        return offline.encode(docs)
+        if not (isinstance(last, tuple) and len(last) == 6 and last[0] == self.key and last[1] == ids):
+            return None
+        changed = [doc for doc, (before, now) in enumerate(zip(last[2], entries, strict=True)) if before != now]
+        old = [self.replaced.get(ids[doc]) for doc in changed]
+        if any(o is None or o[0] != last[2][doc] for o, doc in zip(old, changed, strict=True)):
+            return None  # not the versions this index holds
+        olds = self._documents([o[1] for o in old if o is not None])
+        news = self._documents([wheres[doc] for doc in changed])
+        # Changed below: the loaded copies may be kept (a later build in this process finds them).
+        encoded, filters, shown = dict(last[3]), list(last[4]), list(last[5])
+        for doc, before, now in zip(changed, olds, news, strict=True):
+            offline.update(encoded, doc, before, now)
+            filters[doc], shown[doc] = now.filters, now.shown
+        return encoded, filters, shown
 
     def index_cost(self, events: int) -> int:
         """What making the index costs, in the units of outputs.py: updating the last build's

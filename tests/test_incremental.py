@@ -317,6 +317,22 @@ def test_without_a_cache_nothing_is_kept_or_left_beside_the_output(
     assert list(temporary.iterdir()) == []
 
 
+def test_an_edit_updates_the_offline_index_without_encoding_it_all(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached(site)
+    edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, with zebras.")
+
+    def encode_all(docs: object) -> None:
+        raise AssertionError("the whole index was encoded again")
+
+    monkeypatch.setattr(offline, "encode", encode_all)
+    cached(site)
+    monkeypatch.undo()
+    same_as_cold(site)
+    assert b"zebras" in b"".join(p.read_bytes() for p in (site.parent / "output/search-offline").rglob("*.js"))
+
+
 def test_pieces_read_one_by_one_or_in_runs_make_the_same_files(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
