@@ -87,12 +87,14 @@ def build(
     cache_dir: Path | None = None,
     bundle: bool = False,
     search: bool = True,
+    offline: bool = True,
     clean: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> BuildResult:
     """Build the site into `output`. With `cache_dir`, only what changed since the last build is
-    made again (`clean`: empty the cache first); `search=False` leaves out the Pagefind index."""
+    made again (`clean`: empty the cache first); `search=False` leaves out the Pagefind index,
+    `offline=False` the offline one (search-offline/, what the search page reads from disk)."""
     started = time.perf_counter()
     timings = Timings()
     progress = progress or Silent()
@@ -105,7 +107,7 @@ def build(
         stamps = snapshot(content, theme)
         # SOURCE_DATE_EPOCH dates the bundle (bundle.py): another value is another build.
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        flags = str((releases, bundle, search, epoch))
+        flags = str((releases, bundle, search, offline, epoch))
         options = (str(content.resolve()), str(theme.resolve()), str(output.resolve()), flags)
         quick = store.load("quick") if store is not None else None
         head = _head(content)
@@ -129,6 +131,7 @@ def build(
                 releases=releases,
                 bundle=bundle,
                 search=search,
+                offline=offline,
                 workers=workers or parallel.cores(),
                 progress=progress,
                 timings=timings,

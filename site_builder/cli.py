@@ -48,7 +48,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     build_cmd.add_argument("--cache", type=Path, default=Path(".cache"), help="cache folder (default: .cache)")
     build_cmd.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     build_cmd.add_argument("--clean", action="store_true", help="empty the cache first: build everything again")
-    build_cmd.add_argument("--no-search", action="store_true", help="leave out the search index (Pagefind)")
+    build_cmd.add_argument(
+        "--no-search", action="store_true", help="leave out both search indexes (Pagefind's and the offline one)"
+    )
+    build_cmd.add_argument(
+        "--no-pagefind", action="store_true", help="leave out Pagefind's index: search uses the offline one"
+    )
     build_cmd.add_argument("--quiet", action="store_true", help="print only errors and the closing line")
     build_cmd.add_argument("--bundle", action="store_true", help="also put the site as a zip into download/")
     for name, (module, help_text) in COMMANDS.items():
@@ -81,7 +86,8 @@ def run_build(args: argparse.Namespace) -> int:
             releases=args.versions,
             cache_dir=None if args.no_cache else args.cache,
             bundle=args.bundle,
-            search=not args.no_search,
+            search=not (args.no_search or args.no_pagefind),
+            offline=not args.no_search or args.bundle,  # a bundle is read from disk: it needs its index
             clean=args.clean,
             progress=progress,
         )

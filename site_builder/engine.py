@@ -62,6 +62,7 @@ def run(
     releases: bool,
     bundle: bool,
     search: bool,
+    offline: bool,
     workers: int,
     progress: Progress,
     timings: Timings,
@@ -91,7 +92,7 @@ def run(
     bundle_file = f"{bundle_name(front.site.title, front.site.base_url)}.zip" if bundle else ""
     edition = Edition(releases=tags, commit=history.head if history else "", bundle=bundle_file)
     writer = Writer(output, trees, spare=not releases) if store else Writer(output)
-    site = Site(front, content, theme, history, edition, files, before, writer, store)
+    site = Site(front, content, theme, history, edition, files, before, writer, store, offline)
     gc.freeze()  # the caches just loaded (build() unfreezes): collections need not go through them again
     indexing: Indexing | None = None
     try:
@@ -211,6 +212,7 @@ class Site:
         before: dict[str, Done],
         writer: Writer,
         store: Store | None,
+        with_offline: bool = True,
     ) -> None:
         self.content, self.theme, self.history, self.edition = content, theme, history, edition
         self.writer, self.store, self.files = writer, store, files
@@ -226,8 +228,10 @@ class Site:
         # An entry's pieces depend on it, the registries and the strings (labels, dates).
         context = [d for k, d in sorted(files.items()) if k.endswith(REGISTRIES) or k == "theme/strings.yaml"]
         self.fragments = Fragments(store, digest(tool_key(), context), front, writer.scratch)
-        self.document = offline.documents(self.env, front.site.language)
+        # Each entry's search document (the offline index's piece): not made for a build without it.
+        self.document = offline.documents(self.env, front.site.language) if with_offline else None
         self.deferred: list[str] = []  # entries whose page asked `tree` for events
+        self.pieces_only: set[str] = set()  # entries parsed for their pieces: their pages are kept
 
     # --- the entries --------------------------------------------------------------------------
 
@@ -235,13 +239,12 @@ class Site:
         return page_fingerprint(self.common, self.templates(template), path, (entry,))
 
     def _kept(self, label: str, record: Parsed) -> bool:
-        """Keep an entry's pages if none changed; whether its record is all the build needs."""
+        """Keep an entry's pages if none changed; whether its record is all the build needs (if
+        only its pieces are missing, it is parsed for them: `pieces_only`)."""
         event = record.event
         if event is None or event.status == "draft":
             return True
         entry = digest(event.id, record.digest)
-        if not self.fragments.complete(event.id, entry):
-            return False
         paths = [("event.html", f"events/{event.id}/index.html")]
         paths += [("redirect.html", f"events/{alias}/index.html") for alias in event.aliases]
         prints = [(path, self._fingerprint(template, path, entry)) for template, path in paths]
@@ -249,7 +252,10 @@ class Site:
             return False
         for path, fingerprint in prints:
             self.outputs.keep(path, fingerprint, "render")
-        return True
+        if self.fragments.complete(event.id, entry, search=self.document is not None):
+            return True
+        self.pieces_only.add(label)  # e.g. its search document, left out by a build without search
+        return False
 
     def _entry(self, label: str, event: Event, file_digest: bytes) -> Result:
         """An entry's pages and pieces, in the process that parsed it (the whole event is here)."""
@@ -258,6 +264,8 @@ class Site:
             return result
         entry = digest(event.id, file_digest)
         result.extra["fragments"] = self.fragments.make(event, entry, self.document)
+        if label in self.pieces_only:
+            return result
         specs = entry_pages(self.env, self.site, event, self.history, self.edition)
         try:
             for spec in specs:
@@ -311,11 +319,12 @@ class Site:
         self._file("sitemap.xml", ("sitemap", digest(paths)), make_sitemap)
         self._file("robots.txt", ("robots",), lambda: sitemap.robots(archive))
         self._file("_headers", ("headers",), partial(headers.headers_file, self.theme), "file:static/style.css")
-        fingerprint = digest(self.common, "offline", self.needs("events"))
-        docs = self.fragments.documents
-        make_index, sent = partial(docs, archive), self.fragments.made_postings
-        cost = self.fragments.index_cost(len(archive.events))
-        outputs.files(offline.FOLDER, fingerprint, make_index, "offline search", cost, sent)
+        if self.document is not None:
+            fingerprint = digest(self.common, "offline", self.needs("events"))
+            docs = self.fragments.documents
+            make_index, sent = partial(docs, archive), self.fragments.made_postings
+            cost = self.fragments.index_cost(len(archive.events))
+            outputs.files(offline.FOLDER, fingerprint, make_index, "offline search", cost, sent)
         for rel, source in assets(self.theme):
             theme_file = f"theme/static/{rel.removeprefix('assets/')}"
             copy = partial(_copy, rel, source)

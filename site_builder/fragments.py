@@ -36,6 +36,7 @@ PREFIX = "build-pieces-"
 Where = tuple[str, int, tuple[int, ...]]  # file name, offset, the length of each kind's piece
 Made = dict[str, tuple[bytes, Where]]  # event id -> (entry digest, where its pieces are)
 FileStamp = tuple[int, int, int]  # size, mtime, inode
+Index = tuple[dict[str, str], list[dict[str, list[str]]], list[list[str]]]  # postings, filters, rows
 GAP, RUN = 64 * 1024, 4 * 1024 * 1024  # pieces this close are read together, in runs of this much at most
 
 
@@ -92,20 +93,24 @@ class Fragments:
 
     # --- making pieces (in the process that parsed the entry) ----------------------------------
 
-    def complete(self, event_id: str, entry: bytes) -> bool:
-        """Whether the pieces of this version of the event are at hand."""
+    def complete(self, event_id: str, entry: bytes, search: bool = True) -> bool:
+        """Whether the pieces of this version of the event are at hand (`search`: its search
+        document too, which a build without the offline index does not make)."""
         found = self.known.get(event_id)
-        return found is not None and found[0] == entry
+        return found is not None and found[0] == entry and (not search or found[1][2][-1] > 0)
 
-    def make(self, event: Event, entry: bytes, document: Callable[[Event], offline.Document]) -> Made:
-        """Write the pieces of an event (the whole event: narrative included); where they are, for `add`."""
+    def make(self, event: Event, entry: bytes, document: Callable[[Event], offline.Document] | None) -> Made:
+        """Write the pieces of an event (the whole event: narrative included); where they are, for
+        `add`. Without `document`, its search document is left out (an empty piece)."""
         one = Archive(self.front.site, (), self.front.publishers, (event,), ())
-        doc = document(event)
+        doc = document(event) if document is not None else None
         pieces = (
             data.event_line(event, self.front.site.base_url).encode("utf-8"),
             datacsv.events_csv(one)[len(self.headers["events_csv"]) :],
             datacsv.tallies_csv(one)[len(self.headers["tallies_csv"]) :],
-            json.dumps([doc.filters, doc.words, doc.weights, doc.shown], ensure_ascii=False).encode("utf-8"),
+            json.dumps([doc.filters, doc.words, doc.weights, doc.shown], ensure_ascii=False).encode("utf-8")
+            if doc is not None
+            else b"",
         )
         name, offset = self._append(b"".join(pieces))
         return {event.id: (entry, (name, offset, tuple(len(p) for p in pieces)))}
@@ -210,8 +215,8 @@ class Fragments:
             return None
         changed = [doc for doc, (before, now) in enumerate(zip(last[2], entries, strict=True)) if before != now]
         old = [self.replaced.get(ids[doc]) for doc in changed]
-        if any(o is None or o[0] != last[2][doc] for o, doc in zip(old, changed, strict=True)):
-            return None  # not the versions this index holds
+        if any(o is None or o[0] != last[2][doc] or not o[1][2][-1] for o, doc in zip(old, changed, strict=True)):
+            return None  # not the versions this index holds, or made without their documents
         olds = self._documents([o[1] for o in old if o is not None])
         news = self._documents([wheres[doc] for doc in changed])
         # Changed below: the loaded copies may be kept (a later build in this process finds them).

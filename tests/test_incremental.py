@@ -317,9 +317,7 @@ def test_without_a_cache_nothing_is_kept_or_left_beside_the_output(
     assert list(temporary.iterdir()) == []
 
 
-def test_an_edit_updates_the_offline_index_without_encoding_it_all(
-    site: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_edit_updates_the_offline_index_without_encoding_it_all(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cached(site)
     edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, with zebras.")
 
@@ -331,6 +329,17 @@ def test_an_edit_updates_the_offline_index_without_encoding_it_all(
     monkeypatch.undo()
     same_as_cold(site)
     assert b"zebras" in b"".join(p.read_bytes() for p in (site.parent / "output/search-offline").rglob("*.js"))
+
+
+def test_a_build_without_the_offline_index_and_then_one_with_it(site: Path) -> None:
+    result = cached(site, offline=False)
+    assert len(result.rendered) == 21 and not (site.parent / "output/search-offline").exists()
+    edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, edited.")
+    cached(site, offline=False)
+    result = cached(site)  # the entries are parsed again for their search documents, not rendered
+    assert (site.parent / "output/search-offline/meta.js").is_file()
+    assert not {path for path in result.rendered if path.startswith("events/")}
+    same_as_cold(site)
 
 
 def test_pieces_read_one_by_one_or_in_runs_make_the_same_files(
@@ -367,9 +376,13 @@ def test_the_cli_flags(site: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stderr == "" and first.stdout.startswith("Built 21 pages (4 events) into output in ")
     assert not (site.parent / "output/pagefind").exists() and (site.parent / ".cache").is_dir()
+    assert not (site.parent / "output/search-offline").exists()  # neither search index
     second = run("--no-search", "--quiet")
     assert second.stdout.endswith(": nothing had changed.\n")
     assert ": 21 rendered, " in run("--no-search", "--clean", "--quiet").stdout
+    assert run("--no-pagefind", "--quiet").returncode == 0  # the offline index, without Pagefind's
+    assert (site.parent / "output/search-offline/meta.js").is_file()
+    assert not (site.parent / "output/pagefind").exists()
     shutil.rmtree(site.parent / ".cache")
     assert run("--no-cache", "--no-search").returncode == 0
     assert not (site.parent / ".cache").exists()
