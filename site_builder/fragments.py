@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,29 +145,29 @@ class Fragments:
             found = self._readers[name] = (pid, os.open(self.folder / name, os.O_RDONLY | getattr(os, "O_BINARY", 0)))
         return found[1]
 
-    def _read(self, wheres: list[Where], kind: int) -> list[bytes]:
-        """The `kind` piece at each place, read in runs of neighbouring pieces (pread, not mmap:
-        the pages of a mapped file count in the process's resident memory)."""
+    def _read(self, wheres: Sequence[Where], kind: int) -> Iterator[bytes]:
+        """The `kind` piece at each place, in order, read in runs of pieces that follow each other
+        in a file (the entries' order, mostly: by date) with one pread a run (not mmap: a mapped
+        file's pages count in the process's resident memory). Only a run is held at a time."""
         spans = []
-        for n, (name, offset, lengths) in enumerate(wheres):
+        for name, offset, lengths in wheres:
             start = offset + sum(lengths[:kind])
-            spans.append((name, start, start + lengths[kind], n))
-        spans.sort()
-        out = [b""] * len(wheres)
+            spans.append((name, start, start + lengths[kind]))
         i = 0
         while i < len(spans):
-            name, first, end, _ = spans[i]
+            name, first, end = spans[i]
             j = i + 1
-            while j < len(spans) and spans[j][0] == name and spans[j][1] - end < GAP and spans[j][2] - first < RUN:
-                end = max(end, spans[j][2])
-                j += 1
+            while j < len(spans):
+                other, start, stop = spans[j]
+                if other != name or not 0 <= start - end < GAP or stop - first > RUN:
+                    break
+                end, j = stop, j + 1
             data = os.pread(self._descriptor(name), end - first, first)
             if len(data) != end - first:
                 raise OSError(f"{self.folder / name}: shorter than the build left it")
-            for _, start, stop, n in spans[i:j]:
-                out[n] = data[start - first : stop - first]
+            for _, start, stop in spans[i:j]:
+                yield data[start - first : stop - first]
             i = j
-        return out
 
     def _where(self, kind: str, event: Event) -> Where:
         found = self.known.get(event.id)
@@ -175,13 +175,13 @@ class Fragments:
             raise KeyError(f"no {kind} piece of {event.id} made in this build")  # a bug: all are made
         return found[1]
 
-    def _pieces(self, kind: str, events: Iterable[Event]) -> list[bytes]:
+    def _pieces(self, kind: str, events: Iterable[Event]) -> Iterator[bytes]:
         return self._read([self._where(kind, event) for event in events], KINDS.index(kind))
 
     def _documents(self, wheres: list[Where]) -> list[offline.Document]:
         return [offline.Document(*json.loads(piece)) for piece in self._read(wheres, KINDS.index("offline"))]
 
-    def json_lines(self, events: Sequence[Event], base_url: str) -> list[bytes]:
+    def json_lines(self, events: Sequence[Event], base_url: str) -> Iterator[bytes]:
         return self._pieces("json", events)
 
     def table(self, kind: str, archive: Archive) -> bytes:
@@ -276,7 +276,7 @@ class Fragments:
         out = dict(kept)
         for event_id, (entry, where) in sorted(kept.items(), key=lambda item: item[1][1][:2]):
             if where[0] in small:
-                blob = b"".join(self._read([where], kind)[0] for kind in range(len(KINDS)))
+                blob = b"".join(next(self._read([where], kind)) for kind in range(len(KINDS)))
                 name, offset = self._append(blob)
                 out[event_id] = (entry, (name, offset, where[2]))
         return out
