@@ -68,6 +68,14 @@ class Quick:
     pages: int
     events: int
 
+    def __getstate__(self) -> dict[str, Any]:  # the stamps as plain tuples (see write.Tree)
+        stamps = {path: None if stat is None else tuple(stat) for path, stat in self.stamps.items()}
+        return self.__dict__ | {"stamps": stamps}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        stamps = {path: None if stat is None else Stat._make(stat) for path, stat in state["stamps"].items()}
+        self.__dict__.update(state | {"stamps": stamps})
+
 
 def check(content: Path) -> Archive:
     """Load and validate; raises ContentError listing every problem."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from . import changelog, data, feeds, headers, inputs, offline, render, sitemap, versions
 from .bundle import add_to_build, bundle_name, commit_date
@@ -74,7 +74,7 @@ def run(
     cache_dir = store.folder if store is not None else None
     state = store.load("state") if store is not None else None
     state = state if isinstance(state, tuple) and len(state) == 3 and state[0] == str(output.resolve()) else None
-    trees, before = (state[1], state[2]) if state is not None else (Trees(), {})
+    trees, before = (state[1], _done(state[2])) if state is not None else (Trees(), {})
 
     progress.stage("load")
     history = read_history(content, cache_dir)
@@ -146,8 +146,18 @@ def run(
     timings.step("swap")
     site.fragments.save(site.outputs.extra.get("postings", []))  # and closes: without a cache, removes
     if store is not None:
-        store.save("state", (str(output.resolve()), trees, site.outputs.done))
+        done = (list(site.outputs.done), list(map(tuple, site.outputs.done.values())))  # see write.Tree
+        store.save("state", (str(output.resolve()), trees, done))
     return Made(archive, count, frozenset(site.outputs.rendered), writer.written, trees if store else None)
+
+
+def _done(saved: object) -> dict[str, Done]:
+    """The groups of the last build, as saved (plain tuples), or none if not as `run` saves them."""
+    try:
+        paths, groups = cast(tuple[list[str], list[tuple[Any, ...]]], saved)
+        return dict(zip(paths, map(Done._make, groups), strict=True))
+    except (TypeError, ValueError):
+        return {}
 
 
 def _load_entries(store: Store, registries: bytes) -> dict[str, Parsed] | None:

@@ -73,6 +73,15 @@ class Tree:
     files: dict[str, FileRecord] = field(default_factory=dict)
     dirs: dict[str, int] = field(default_factory=dict)
 
+    # Pickled as plain tuples: a named tuple pickles through a Python call each (tens of
+    # thousands of records, saved after every build).
+    def __getstate__(self) -> tuple[list[str], list[tuple[object, ...]], dict[str, int]]:
+        return list(self.files), list(map(tuple, self.files.values())), self.dirs
+
+    def __setstate__(self, state: tuple[list[str], list[tuple[object, ...]], dict[str, int]]) -> None:
+        paths, records, self.dirs = state
+        self.files = dict(zip(paths, map(FileRecord._make, records), strict=True))
+
 
 @dataclass
 class Trees:
