@@ -17,7 +17,9 @@ the same rule, a third of the rendering time.
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -34,7 +36,7 @@ from jinja2 import (
     Undefined,
     pass_context,
 )
-from jinja2.bccache import Bucket, BytecodeCache
+from jinja2.bccache import Bucket, BytecodeCache, FileSystemBytecodeCache
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -155,25 +157,63 @@ def _url(root: str, target: str) -> str:
     return root + target
 
 
+def _user_folder() -> str | None:
+    """This user's own cache folder for compiled templates (`~/.cache/site-builder/templates`,
+    or under $XDG_CACHE_HOME), or None if it cannot be made so that only this user can write it."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "site-builder", "templates")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        return None
+    owner = getattr(os, "getuid", lambda: st.st_uid)()
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != owner or st.st_mode & 0o077:
+        return None  # a link, someone else's, or open to others: code read from it could be anyone's
+    return folder
+
+
 class _Compiled(BytecodeCache):
-    """Compiled templates, by name and source, kept for the next build in this process (`serve`):
-    a template's source is compiled once, whatever environment loads it."""
+    """Compiled templates, by name and source: kept for the next build in this process (`serve`),
+    and on disk for the next process, in a folder only this user can write (`_user_folder`;
+    never the build's cache folder, which content could plant files in). A template's source is
+    compiled once, whatever environment or process loads it; Jinja drops code from another
+    version of itself or of Python, and code whose source differs."""
 
     def __init__(self) -> None:
         self.code: dict[tuple[bool, str, str | None], bytes] = {}
+        self.disk: dict[bool, BytecodeCache | None] = {}
 
     @staticmethod
     def _key(bucket: Bucket) -> tuple[bool, str, str | None]:
         # Sandboxed code differs (every call is checked): never given to the other environment.
         return (bucket.environment.sandboxed, bucket.key, bucket.checksum)
 
+    def _disk(self, sandboxed: bool) -> BytecodeCache | None:
+        if sandboxed not in self.disk:
+            folder = _user_folder()
+            pattern = f"{'sandboxed' if sandboxed else 'theme'}-%s.cache"
+            self.disk[sandboxed] = FileSystemBytecodeCache(folder, pattern) if folder else None
+        return self.disk[sandboxed]
+
     def load_bytecode(self, bucket: Bucket) -> None:
-        found = self.code.get(self._key(bucket))
+        key = self._key(bucket)
+        found = self.code.get(key)
         if found is not None:
             bucket.bytecode_from_string(found)
+            return
+        disk = self._disk(key[0])
+        if disk is not None:
+            disk.load_bytecode(bucket)
+            if bucket.code is not None:
+                self.code[key] = bucket.bytecode_to_string()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self.code[self._key(bucket)] = bucket.bytecode_to_string()
+        key = self._key(bucket)
+        self.code[key] = bucket.bytecode_to_string()
+        disk = self._disk(key[0])
+        if disk is not None:
+            disk.dump_bytecode(bucket)
 
 
 _COMPILED = _Compiled()

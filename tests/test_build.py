@@ -231,3 +231,40 @@ def test_example_entry_history_comes_from_this_repository(page: Page) -> None:
     revisions = page(KILLINGS).select("ol.revisions > li")
     assert revisions, "the example archive is committed, so its entries have history"
     assert [li.get_text() for li in revisions[-1].select("ul li")] == ["entry created"]
+
+
+def test_compiled_templates_are_kept_for_this_user_and_apart_from_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jinja2 import DictLoader, Environment
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from site_builder.render import _Compiled
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    templates = DictLoader({"page.html": "<p>{{ x }}</p>"})
+    compiled: list[str] = []
+
+    def environment(kind: type[Environment]) -> Environment:
+        """An environment of a new process: its own _Compiled, compiling only when it must."""
+        env = kind(loader=templates, bytecode_cache=_Compiled(), autoescape=True)
+        compile = env.compile
+
+        def counted(source: str, *args: object, **kwargs: object) -> object:
+            compiled.append(kind.__name__)
+            return compile(source, *args, **kwargs)  # type: ignore[arg-type]
+
+        env.compile = counted  # type: ignore[method-assign]
+        return env
+
+    assert environment(Environment).get_template("page.html").render(x="<a>") == "<p>&lt;a&gt;</p>"
+    folder = tmp_path / "site-builder/templates"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700" and len(list(folder.iterdir())) == 1
+    assert environment(Environment).get_template("page.html").render(x="b") == "<p>b</p>"
+    assert compiled == ["Environment"]  # the second process read the code from the folder
+    environment(SandboxedEnvironment).get_template("page.html")
+    environment(SandboxedEnvironment).get_template("page.html")
+    assert compiled == ["Environment", "SandboxedEnvironment"]  # its code differs: kept apart
+    folder.chmod(0o777)  # writable by others: code found there could be anyone's
+    environment(Environment).get_template("page.html")
+    assert compiled == ["Environment", "SandboxedEnvironment", "Environment"]
