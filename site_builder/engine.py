@@ -23,10 +23,11 @@ from . import changelog, data, feeds, headers, inputs, offline, render, sitemap,
 from .bundle import add_to_build, bundle_name, commit_date
 from .cache import Store, tool_key
 from .errors import ContentError
-from .fingerprint import Needs, Templates, digest
+from .fingerprint import NAMED, Needs, Templates, digest
 from .fragments import Fragments
 from .history import read_history
 from .inputs import REGISTRIES, Parsed, Scan, digests
+from .items import Items
 from .load import Loaded, load_content
 from .model import Archive, Edition, Event, History
 from .outputs import Done, Outputs, Result, page_fingerprint
@@ -145,6 +146,9 @@ def run(
         raise
     timings.step("swap")
     site.fragments.save(site.outputs.extra.get("postings", []))  # and closes: without a cache, removes
+    site.items.save()
+    if store is not None and len(NAMED) != site.named:
+        store.save("templates", dict(NAMED))
     if store is not None:
         done = (list(site.outputs.done), list(map(tuple, site.outputs.done.values())))  # see write.Tree
         store.save("state", (str(output.resolve()), trees, done))
@@ -227,14 +231,20 @@ class Site:
         self.content, self.theme, self.history, self.edition = content, theme, history, edition
         self.writer, self.store, self.files = writer, store, files
         self.site = front.site
-        self.env = environment(front, theme, content / "templates", edition, complete=False)
+        known = store.load("templates") if store is not None else None
+        if isinstance(known, dict):  # what each template's source names (NAMED)
+            NAMED.update(known)
+        self.named = len(NAMED)
+        self.items = Items()  # events' list items (the `piece` global), kept across builds
+        self.env = environment(front, theme, content / "templates", edition, complete=False, items=self.items)
         self.templates = Templates(self.env).closure
         templates = f"{_root(content)}/templates/"  # each page depends on its own: see Templates
         content_files = sorted((k, d) for k, d in files.items() if not k.startswith(("theme/", templates)))
         self.common = digest(
             tool_key(), content_files, files.get("theme/strings.yaml"), repr(edition), history is not None
         )
-        self.outputs = Outputs(writer, before, Needs(front, {}, files))
+        self.items.open(store, self.common, self.templates)
+        self.outputs = Outputs(writer, before, Needs(front, {}, files), self.items.take)
         # An entry's pieces depend on it, the registries and the strings (labels, dates).
         context = [d for k, d in sorted(files.items()) if k.endswith(REGISTRIES) or k == "theme/strings.yaml"]
         self.fragments = Fragments(store, digest(tool_key(), context), front, writer.scratch)
@@ -257,11 +267,10 @@ class Site:
         entry = digest(event.id, record.digest)
         paths = [("event.html", f"events/{event.id}/index.html")]
         paths += [("redirect.html", f"events/{alias}/index.html") for alias in event.aliases]
-        prints = [(path, self._fingerprint(template, path, entry)) for template, path in paths]
-        if not all(self.outputs.can_keep(path, fingerprint) for path, fingerprint in prints):
+        if not self.outputs.keep_all(
+            [(path, self._fingerprint(template, path, entry)) for template, path in paths], "render"
+        ):
             return False
-        for path, fingerprint in prints:
-            self.outputs.keep(path, fingerprint, "render")
         if self.fragments.complete(event.id, entry, search=self.document is not None):
             return True
         self.pieces_only.add(label)  # e.g. its search document, left out by a build without search
@@ -309,7 +318,7 @@ class Site:
         entries = {e.id: digest(e.id, records[e.path].digest) for e in archive.events}
         self.needs = Needs(archive, entries, self.files)
         self.outputs.needs = self.needs
-        self.fragments.entries = entries
+        self.fragments.entries = self.items.entries = entries
 
     def make(self, workers: int, progress: Progress) -> int:
         """Render and write all but the entries' pages; returns the number of pages."""
@@ -340,6 +349,8 @@ class Site:
             copy = partial(_copy, rel, source)
             outputs.files(rel, digest(self.files.get(theme_file)), copy, str(source))
         outputs.run(workers, progress, "render")
+        for made in outputs.extra.pop("items", []):  # what workers rendered
+            self.items.add(made)
         return len(specs) + len(self._entry_paths())
 
     def _entry_paths(self) -> set[str]:

@@ -5,9 +5,9 @@ An output's fingerprint is a digest of everything its bytes can depend on:
 - what every page sees (`common`): site-builder's version and code, site.yaml, the registries,
   the free pages (every page lists them), the theme's strings, the edition (which includes the
   Git commit: an entry's history, the removed entries and the citations follow from it);
-- the template and every template it extends, includes or imports, from the site's own
-  templates/ or the theme's (`Templates`); a template that names another one by a variable
-  depends on all of them;
+- the template and every template it extends, includes, imports or renders a `piece` of, from
+  the site's own templates/ or the theme's (`Templates`); a template that names another one by a
+  variable depends on all of them;
 - what of the archive the page shows (`PageSpec.needs`): an entry is its file's content;
   a region, tag or source page the entries it lists; the home page all of them;
 - the regions whose entries the template asked the `tree` global for, the last time it rendered
@@ -20,10 +20,11 @@ The same fingerprint means the same bytes; a different one means "render it and 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
+from typing import cast
 
-from jinja2 import Environment, TemplateNotFound, meta
+from jinja2 import Environment, TemplateNotFound, meta, nodes
 
 from .model import Archive
 
@@ -56,13 +57,7 @@ class Templates:
             source, filename, _ = loader.get_source(self.env, name)
         except TemplateNotFound:
             return "missing", frozenset()
-        found = meta.find_referenced_templates(self.env.parse(source))
-        names: set[str] = set()
-        for ref in found:
-            if ref is None:
-                return digest(filename, source).hex(), None
-            names.add(ref)
-        return digest(filename, source).hex(), frozenset(names)
+        return digest(filename, source).hex(), _named(self.env, source)
 
     def _closure(self, name: str) -> bytes:
         seen: dict[str, str] = {}
@@ -77,6 +72,29 @@ class Templates:
                 refs = frozenset(self.env.list_templates(filter_func=lambda n: n.endswith(".html")))
             todo.extend(refs)
         return digest(sorted(seen.items()))
+
+
+# The templates each source names, by a digest of the source: parsed once, and kept in the build
+# cache (`NAMED` is what it saves and loads: plain data).
+NAMED: dict[bytes, frozenset[str] | None] = {}
+
+
+def _named(env: Environment, source: str) -> frozenset[str] | None:
+    """The templates a source names (None: one named by a variable, so any)."""
+    key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    if key not in NAMED:
+        tree = env.parse(source)
+        refs = (*meta.find_referenced_templates(tree), *_pieces(tree))
+        NAMED[key] = None if None in refs else frozenset(cast(tuple[str, ...], refs))
+    return NAMED[key]
+
+
+def _pieces(tree: nodes.Template) -> Iterator[str | None]:
+    """The templates named by `piece(...)` calls (render.py), as `include` names them."""
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "piece":
+            first = call.args[0] if call.args else None
+            yield first.value if isinstance(first, nodes.Const) and isinstance(first.value, str) else None
 
 
 class Needs:

@@ -68,20 +68,34 @@ def with_reads(base: bytes, needs: Needs, reads: frozenset[str]) -> bytes:
 class Outputs:
     """The groups of one build: kept, or queued as jobs and then run."""
 
-    def __init__(self, writer: Writer, before: Mapping[str, Done], needs: Needs) -> None:
-        self.writer, self.before, self.needs = writer, before, needs
+    def __init__(
+        self, writer: Writer, before: Mapping[str, Done], needs: Needs, pieces: Callable[[], Any] | None = None
+    ) -> None:
+        """`pieces`: what a page job made besides its page, to send back (`extra["items"]`)."""
+        self.writer, self.before, self.needs, self.pieces = writer, before, needs, pieces
         self.done: dict[str, Done] = {}
         self.rendered: set[str] = set()
         self.jobs: list[tuple[float, Job]] = []  # (cost estimate, job)
         self.pages = 0
         self.extra: dict[str, list[Any]] = {}  # what jobs sent back besides their files, by kind
 
-    def can_keep(self, key: str, fingerprint: bytes) -> bool:
-        """Whether the group is unchanged (no fingerprint read from `tree`) and its files at hand."""
-        before = self.before.get(key)
-        if before is None or before.fingerprint != fingerprint or before.reads:
-            return False
-        return all(self.writer.has(rel, file_digest) for rel, file_digest in before.files)
+    def keep_all(self, groups: list[tuple[str, bytes]], origin: str) -> bool:
+        """Keep all these groups, or none: each must be unchanged (no fingerprint read from
+        `tree`) and its files at hand."""
+        found = []
+        has = self.writer.has
+        for key, fingerprint in groups:
+            before = self.before.get(key)
+            if before is None or before.fingerprint != fingerprint or before.reads:
+                return False
+            if not all(has(rel, file_digest) for rel, file_digest in before.files):
+                return False
+            found.append((key, before))
+        for key, before in found:
+            for rel, file_digest in before.files:
+                self.writer.keep(rel, file_digest, origin)
+            self.done[key] = before
+        return True
 
     def keep(self, key: str, fingerprint: bytes, origin: str) -> bool:
         """Keep the group if it is unchanged and its files are at hand."""
@@ -141,6 +155,9 @@ class Outputs:
             result = Result()
             for spec, base in items:
                 self.render(spec, base, result)
+            made = self.pieces() if self.pieces is not None else None
+            if made:
+                result.extra["items"] = made
             return result
 
         return job

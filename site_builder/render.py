@@ -45,6 +45,7 @@ from . import data, dates, display, entryviews, headers, model, timeline
 from .dates import EdtfDate, format_date, parse_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
+from .items import Items
 from .markdown import render_page
 from .model import Archive, Edition, Event, History, Site, Tally
 
@@ -236,11 +237,18 @@ def complete(env: Environment, archive: Archive) -> None:
 
 
 def environment(
-    archive: Archive, theme: Path, overrides: Path | None, edition: Edition = CURRENT, *, complete: bool = True
+    archive: Archive,
+    theme: Path,
+    overrides: Path | None,
+    edition: Edition = CURRENT,
+    *,
+    complete: bool = True,
+    items: Items | None = None,
 ) -> Environment:
     """The one environment: the site's templates (sandboxed) before the theme's. `complete=False`
     while the archive's events are not known yet (the build renders each entry's page as soon as
-    it is parsed): a template asking `tree` for events then raises Deferred."""
+    it is parsed): a template asking `tree` for events then raises Deferred. `items`: where the
+    `piece` global keeps what it renders (items.py); without it, nothing is kept."""
     own = overrides is not None and overrides.is_dir() and any(p.is_file() for p in overrides.rglob("*"))
     loaders = [FileSystemLoader(str(overrides))] if overrides and own else []
     loaders.append(FileSystemLoader(str(theme / "templates")))
@@ -282,6 +290,26 @@ def environment(
     def url(context: Context, target: str) -> str:
         return _url(context["root"], target)
 
+    kept = items if items is not None else Items()
+
+    @pass_context
+    def piece(context: Context, template: str, event: Event, **options: Any) -> Markup:
+        """`template` rendered with only `event`, `options` and `root`: the same text on every
+        page of that depth, kept by items.py (unless the template read `tree`)."""
+        root = context["root"]
+
+        def make() -> tuple[str, bool]:
+            reads = cast(TrackedTree, env.globals["tree"]).reads  # the page's (see Pages.page)
+            before = set(reads)
+            reads.clear()
+            try:
+                text = env.get_template(template).render(event=event, root=root, **options)
+                return text, not reads
+            finally:
+                reads |= before
+
+        return Markup(kept.get(template, event.id, root, options, make))
+
     def publisher_name(source_id: str, event: Event) -> str:
         source = event.source(source_id)
         publisher = publishers.get(source_id)
@@ -295,6 +323,7 @@ def environment(
         lang=site.language,
         nav_pages=archive.pages,
         publishers=publishers,
+        piece=piece,
         regions=tree.regions,
         tree=tree,
         measures=site.measures,

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import write_tree
+from jinja2 import Environment
 
-from site_builder import cache, data, fragments, inputs, offline, outputs, write
+from site_builder import cache, data, fingerprint, fragments, inputs, offline, outputs, write
 from site_builder.build import BuildResult, build, check
 from site_builder.engine import CACHED
 from site_builder.errors import ContentError
@@ -163,6 +164,38 @@ def test_a_template_reading_regions_through_tree_follows_them(site: Path) -> Non
     same_as_cold(site)
     edit(site / "events/2024/2024-12-01-d.md", "Narrative of Delta.", "Narrative of Delta, again.")
     assert "about/index.html" not in cached(site).rendered  # Delta is not in the south
+
+
+def test_the_event_item_template_renders_the_pages_importing_the_macros_again(site: Path) -> None:
+    """Lists show each event through event-item.html (the `piece` global in macros.html), kept
+    between builds: a page depends on it as on a template it includes."""
+    cached(site)
+    item = (THEMES / "default/templates/event-item.html").read_text(encoding="utf-8")
+    write_tree(site, {"templates/event-item.html": item.replace('class="meta"', 'class="meta item"')})
+    rendered = cached(site).rendered
+    assert rendered >= {
+        "index.html",
+        *(f"regions/{region}/index.html" for region in ("north", "hills", "coast", "south")),
+        "tags/floods/index.html",
+        "tags/fires/index.html",
+        "sources/monitor/index.html",
+        "sources/agency/index.html",
+    }
+    assert "search/index.html" not in rendered and "about/index.html" not in rendered  # no macros.html
+    assert b'<p class="meta item">' in (site.parent / "output/regions/coast/index.html").read_bytes()
+    same_as_cold(site)
+
+
+def test_an_event_item_reading_tree_is_rendered_on_each_page_that_shows_it(site: Path) -> None:
+    item = '<p>{{ event.title }}: {{ tree.events("south")|length }} in the south</p>\n'
+    write_tree(site, {"templates/event-item.html": item})
+    cached(site)
+    coast = site.parent / "output/regions/coast/index.html"
+    assert b"Bravo: 1 in the south" in coast.read_bytes()
+    edit(site / "events/2024/2024-12-01-d.md", "regions: [hills]", "regions: [hills, south]")
+    assert "regions/coast/index.html" in cached(site).rendered  # Bravo's item read the south
+    assert b"Bravo: 2 in the south" in coast.read_bytes()
+    same_as_cold(site)
 
 
 def test_a_registry_or_site_edit_renders_everything(site: Path) -> None:
@@ -486,3 +519,12 @@ def test_without_an_atomic_exchange_two_renames_do(site: Path, monkeypatch: pyte
         "content",
         "output",
     ]
+
+
+def test_a_template_named_by_a_piece_call_counts_as_one_it_includes() -> None:
+    env = Environment()
+    assert fingerprint._named(env, '{{ piece("item.html", e, heading="h2") }}{% include "x.html" %}') == {
+        "item.html",
+        "x.html",
+    }
+    assert fingerprint._named(env, "{{ piece(name, e) }}") is None  # any template may be it

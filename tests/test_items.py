@@ -1,0 +1,83 @@
+"""items.py: each event's list item, kept by the event's version, template, root and options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder import cache
+from site_builder.cache import Store
+from site_builder.items import Items
+
+OPTIONS = {"heading": "h5"}
+
+
+@pytest.fixture
+def made() -> list[str]:
+    return []
+
+
+def maker(made: list[str], text: str, keep: bool = True) -> Callable[[], tuple[str, bool]]:
+    def make() -> tuple[str, bool]:
+        made.append(text)
+        return text, keep
+
+    return make
+
+
+def opened(folder: Path, common: bytes = b"common", entries: dict[str, bytes] | None = None) -> Items:
+    items = Items()
+    items.open(Store(folder), common, lambda name: name.encode())
+    items.entries = entries if entries is not None else {"e": b"v1", "f": b"v1"}
+    return items
+
+
+def test_a_piece_is_made_once_per_template_root_and_options(tmp_path: Path, made: list[str]) -> None:
+    items = opened(tmp_path)
+    assert items.get("item.html", "e", "../../", OPTIONS, maker(made, "one")) == "one"
+    assert items.get("item.html", "e", "../../", OPTIONS, maker(made, "again")) == "one"
+    assert items.get("item.html", "e", "", OPTIONS, maker(made, "at the top")) == "at the top"
+    assert items.get("item.html", "e", "../../", {"heading": "h2"}, maker(made, "h2")) == "h2"
+    assert items.get("other.html", "e", "../../", OPTIONS, maker(made, "other")) == "other"
+    assert made == ["one", "at the top", "h2", "other"]
+
+
+def test_what_must_not_be_kept_is_made_every_time(tmp_path: Path, made: list[str]) -> None:
+    items = opened(tmp_path)
+    for _ in range(2):
+        items.get("item.html", "e", "", OPTIONS, maker(made, "read tree", keep=False))
+        items.get("item.html", "e", "", {"heading": ["not", "plain"]}, maker(made, "a list"))
+        items.get("item.html", "unknown", "", OPTIONS, maker(made, "no digest"))  # e.g. a release's event
+    assert made == ["read tree", "a list", "no digest"] * 2
+    assert items.take() == {}
+
+
+def test_pieces_are_kept_in_the_cache_for_the_same_common_digest(tmp_path: Path, made: list[str]) -> None:
+    items = opened(tmp_path)
+    items.get("item.html", "e", "", OPTIONS, maker(made, "e1"))
+    items.get("item.html", "f", "", OPTIONS, maker(made, "f1"))
+    items.save()
+    cache._MEMORY.clear()  # as a new process finds it
+    later = opened(tmp_path, entries={"e": b"v2", "f": b"v1"})  # e edited
+    assert later.get("item.html", "e", "", OPTIONS, maker(made, "e2")) == "e2"
+    assert later.get("item.html", "f", "", OPTIONS, maker(made, "f again")) == "f1"
+    later.save()
+    cache._MEMORY.clear()
+    assert opened(tmp_path, entries={"e": b"v2"}).get("item.html", "e", "", OPTIONS, maker(made, "e3")) == "e2"
+    assert opened(tmp_path, b"site.yaml edited").get("item.html", "f", "", OPTIONS, maker(made, "f2")) == "f2"
+    assert made == ["e1", "f1", "e2", "f2"]
+
+
+def test_what_a_worker_made_is_sent_back_and_saved(tmp_path: Path, made: list[str]) -> None:
+    worker, parent = opened(tmp_path), opened(tmp_path)
+    worker.get("item.html", "e", "", OPTIONS, maker(made, "from a worker"))
+    sent = worker.take()
+    assert worker.take() == {}
+    parent.add(sent)
+    assert parent.get("item.html", "e", "", OPTIONS, maker(made, "again")) == "from a worker"
+    parent.save()
+    cache._MEMORY.clear()
+    assert opened(tmp_path).get("item.html", "e", "", OPTIONS, maker(made, "again")) == "from a worker"
+    assert made == ["from a worker"]
