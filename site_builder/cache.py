@@ -8,7 +8,8 @@ Each file holds the magic line, the tool key (site-builder's version and a diges
 source, so a changed tool invalidates everything it wrote) and one pickle. The folder is
 writable by whoever can write the project, so a file planted there must not run code: files are
 unpickled by an unpickler that builds plain data and the archive's own records (model.py,
-dates.py, errors.Problem), nothing else, like the history cache. A missing, corrupt or foreign
+dates.py, errors.Problem; a date is read back by parsing its text), nothing else, like the
+history cache. A missing, corrupt or foreign
 file is ignored (the build then does the work again); one that cannot be written is skipped.
 Files are replaced atomically (a temporary file, then `os.replace`).
 """
@@ -39,7 +40,7 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     for module in (model, dates, errors)
     for record in vars(module).values()
     if isinstance(record, type) and dataclasses.is_dataclass(record) and record.__module__ == module.__name__
-} | {("datetime", "date"): datetime.date}
+} | {("datetime", "date"): datetime.date, ("site_builder.dates", "parse_date"): dates.parse_date}  # a date by its text
 
 
 @cache
@@ -174,6 +175,6 @@ class Store:
         from .history import CACHE_FILE  # here: history loads YAML, which most builds never need
 
         if self.folder.is_dir():
-            for pattern in (f"{PREFIX}*.pickle", f"{PREFIX}pieces-*.bin", f".{PREFIX}*.tmp", CACHE_FILE):
+            for pattern in (f"{PREFIX}*.pickle", f"{PREFIX}*.bin", f".{PREFIX}*.tmp", CACHE_FILE):
                 for path in self.folder.glob(pattern):
                     path.unlink(missing_ok=True)

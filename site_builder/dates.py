@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 
 _PART = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?([?~%]?)$")
 
@@ -58,6 +58,11 @@ class EdtfDate:
     def year(self) -> int:
         return self.first.year
 
+    def __reduce__(self) -> tuple[Callable[[str], EdtfDate], tuple[str]]:
+        """Pickled as its text (the build cache, and records sent between processes): read back,
+        it is the one object `parse_date` keeps for that text, not five new ones per date."""
+        return (parse_date, (self.text,))
+
 
 def _parse_part(text: str) -> DatePart:
     match = _PART.match(text)
@@ -81,8 +86,10 @@ def _parse_part(text: str) -> DatePart:
     return DatePart(date(y, m, d), date(y, m, d), "day", qualifier)
 
 
+@cache
 def parse_date(text: str) -> EdtfDate:
-    """Parse an EDTF-style date or interval; ValueError with a readable message otherwise."""
+    """Parse an EDTF-style date or interval; ValueError with a readable message otherwise. A
+    text is parsed once: its date is one object however many entries give it (they are frozen)."""
     text = text.strip()
     if "/" in text:
         left, _, right = text.partition("/")

@@ -349,8 +349,7 @@ class Site:
             copy = partial(_copy, rel, source)
             outputs.files(rel, digest(self.files.get(theme_file)), copy, str(source))
         outputs.run(workers, progress, "render")
-        for made in outputs.extra.pop("items", []):  # what workers rendered
-            self.items.add(made)
+        self.items.sent(outputs.extra.pop("items", []))  # the files of what workers rendered
         return len(specs) + len(self._entry_paths())
 
     def _entry_paths(self) -> set[str]:

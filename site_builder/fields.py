@@ -7,6 +7,7 @@ of readers to a mapping, refusing unknown keys (listing the valid ones) and miss
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -67,7 +68,9 @@ def slug(node: Node) -> str:
         raise FieldError(node, f"'{value}' is a placeholder from `site-builder new`: replace it")
     if not SLUG.match(value):
         raise FieldError(node, f"'{value}' is not a valid id: use lowercase letters, digits and '-'")
-    return value
+    # Ids recur across entries (regions, sources, measures, groups): one string each, here and
+    # in the cache, where a pickle writes a string it has seen as a reference to it.
+    return sys.intern(value)
 
 
 # The largest count (and page order): more people than live on Earth is a typing mistake, and
@@ -126,7 +129,7 @@ def language(node: Node) -> str:
     value = text(node)
     if not LANGUAGE.match(value):
         raise FieldError(node, f"'{value}' is not a BCP 47 language tag (e.g. en, ar, fr-CA)")
-    return value
+    return sys.intern(value)
 
 
 def choice(*allowed: str) -> Reader:
@@ -134,7 +137,7 @@ def choice(*allowed: str) -> Reader:
         value = text(node)
         if value not in allowed:
             raise FieldError(node, f"'{value}' is not one of: {', '.join(allowed)}")
-        return value
+        return sys.intern(value)
 
     return read
 

@@ -64,3 +64,18 @@ def test_impossible_dates(text: str, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_date(text)
     assert message in str(caught.value)
+
+
+def test_a_date_is_pickled_as_its_text_and_read_back_as_the_one_object_for_it() -> None:
+    import pickle
+
+    from site_builder import cache
+
+    for text in ("2025-03-08", "2025-03/2025-05", "2025~"):
+        value = parse_date(text)
+        data = cache.dumps(value)
+        assert len(data) < 60 + len(text)  # the function and the text, not five objects
+        again = cache.loads(data)
+        assert again is value and again.is_interval == ("/" in text)
+        assert pickle.loads(pickle.dumps(value)) is value  # between processes too
+    assert parse_date(" 2025 ") is parse_date(" 2025 ")

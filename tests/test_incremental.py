@@ -435,6 +435,20 @@ def test_work_split_across_processes_gives_the_same_output(
         build(site, tmp_path / "parallel", search=False, workers=3)
 
 
+def test_list_items_made_in_workers_are_kept_for_the_next_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outputs, "PARALLEL", 0)
+    cached(site, workers=3)
+    cache._MEMORY.clear()  # as the next process finds the cache
+    store = cache.Store(site.parent / "cache")
+    kept = store.load_shards("items")
+    assert kept is not None and set(kept) == {"2025-01-10-a", "2025-02-11-b", "2025-03-12-c", "2024-12-01-d"}
+    assert all(len(pieces) >= 3 for _, pieces in kept.values())  # region, tag and source lists
+    assert list((site.parent / "cache").glob("build-items-*.bin")) == []
+    edit(site / A, "title: Alpha", "title: Alpha, renamed")
+    cached(site, workers=3)
+    same_as_cold(site)
+
+
 def test_progress_lines(capsys: pytest.CaptureFixture[str], site: Path) -> None:
     progress = Progress(sys.stderr, tty=False, delay=0)
     build(site, site.parent / "output", search=False, progress=progress)

@@ -51,7 +51,6 @@ def test_what_must_not_be_kept_is_made_every_time(tmp_path: Path, made: list[str
         items.get("item.html", "e", "", {"heading": ["not", "plain"]}, maker(made, "a list"))
         items.get("item.html", "unknown", "", OPTIONS, maker(made, "no digest"))  # e.g. a release's event
     assert made == ["read tree", "a list", "no digest"] * 2
-    assert items.take() == {}
 
 
 def test_pieces_are_kept_in_the_cache_for_the_same_common_digest(tmp_path: Path, made: list[str]) -> None:
@@ -70,14 +69,38 @@ def test_pieces_are_kept_in_the_cache_for_the_same_common_digest(tmp_path: Path,
     assert made == ["e1", "f1", "e2", "f2"]
 
 
-def test_what_a_worker_made_is_sent_back_and_saved(tmp_path: Path, made: list[str]) -> None:
+def test_what_a_worker_made_reaches_the_cache_through_its_own_file(tmp_path: Path, made: list[str]) -> None:
     worker, parent = opened(tmp_path), opened(tmp_path)
+    worker.pid = -1  # as in a forked process
     worker.get("item.html", "e", "", OPTIONS, maker(made, "from a worker"))
-    sent = worker.take()
-    assert worker.take() == {}
-    parent.add(sent)
-    assert parent.get("item.html", "e", "", OPTIONS, maker(made, "again")) == "from a worker"
+    first = worker.take()
+    assert worker.take() is None  # nothing new
+    worker.get("item.html", "f", "", OPTIONS, maker(made, "later"))
+    assert worker.take() == first  # appended to the same file
+    parent.sent([first, None])
+    parent.get("item.html", "e", "", {"heading": "h2"}, maker(made, "in the parent"))
+    parent.save()
+    assert list(tmp_path.glob("build-items-*.bin")) == []
+    cache._MEMORY.clear()
+    later = opened(tmp_path)
+    assert later.get("item.html", "e", "", OPTIONS, maker(made, "again")) == "from a worker"
+    assert later.get("item.html", "f", "", OPTIONS, maker(made, "again")) == "later"
+    assert later.get("item.html", "e", "", {"heading": "h2"}, maker(made, "again")) == "in the parent"
+    assert made == ["from a worker", "later", "in the parent"]
+
+
+def test_a_worker_file_cut_short_gives_what_it_holds_whole(tmp_path: Path, made: list[str]) -> None:
+    worker, parent = opened(tmp_path), opened(tmp_path)
+    worker.pid = -1
+    worker.get("item.html", "e", "", OPTIONS, maker(made, "whole"))
+    name = worker.take()
+    worker.get("item.html", "f", "", OPTIONS, maker(made, "cut"))
+    assert name is not None and worker.take() == name
+    path = tmp_path / name
+    path.write_bytes(path.read_bytes()[:-3])
+    parent.sent([name])
     parent.save()
     cache._MEMORY.clear()
-    assert opened(tmp_path).get("item.html", "e", "", OPTIONS, maker(made, "again")) == "from a worker"
-    assert made == ["from a worker"]
+    later = opened(tmp_path)
+    assert later.get("item.html", "e", "", OPTIONS, maker(made, "again")) == "whole"
+    assert later.get("item.html", "f", "", OPTIONS, maker(made, "made again")) == "made again"
