@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,13 +97,10 @@ def integer(node: Node) -> int:
 def edtf(node: Node) -> EdtfDate:
     value = text(node)
     try:
-        return _date(value)
+        return parse_date(value)  # each text once (and stored once): errors are not kept
     except ValueError as exc:
         raise FieldError(node, str(exc)) from None
 
-
-# The same dates recur in many entries: each is parsed once (and stored once). Errors are not cached.
-_date = lru_cache(maxsize=8192)(parse_date)
 
 # What urlsplit reads as an http(s) URL with a host, without calling it (most URLs); else it decides.
 _PLAIN_WEB_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?\Z")

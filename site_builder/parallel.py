@@ -28,6 +28,7 @@ from .errors import ContentError
 
 T = TypeVar("T")
 R = TypeVar("R")
+BATCH = 256  # items a child of `stream_chunks` sends in one pickle
 
 
 def cores() -> int:
@@ -64,8 +65,15 @@ def stream_chunks(function: Callable[[list[T]], Iterator[R]], chunks: list[list[
     spools = [tempfile.TemporaryFile() for _ in chunks[1:]]  # noqa: SIM115 (closed as read)
 
     def spool(chunk: list[T], file: IO[bytes]) -> None:
+        # A few hundred to a pickle: what they share (ids, dates, field names: one object here)
+        # stays one object there, instead of one per item.
+        batch: list[R] = []
         for item in function(chunk):
-            pickle.dump((True, item), file, pickle.HIGHEST_PROTOCOL)
+            batch.append(item)
+            if len(batch) == BATCH:
+                pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
+                batch = []
+        pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
         file.flush()
 
     children = [_fork(partial(spool, chunk, file)) for chunk, file in zip(chunks[1:], spools, strict=True)]
@@ -79,10 +87,10 @@ def stream_chunks(function: Callable[[list[T]], Iterator[R]], chunks: list[list[
             file.seek(0)
             while True:
                 try:
-                    _, item = pickle.load(file)
+                    batch = pickle.load(file)
                 except EOFError:
                     break
-                yield item
+                yield from batch
 
 
 def run_jobs(

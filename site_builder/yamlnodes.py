@@ -15,6 +15,7 @@ the event path.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -269,6 +270,7 @@ class _Lines:
                     break
                 raise _Unsupported
             key, plain, rest = match.groups()
+            key = sys.intern(key)  # field names: one string for every entry that has the field
             if key in keys:
                 raise _Unsupported  # the event path names both lines
             keys[key] = len(pairs)
