@@ -116,23 +116,29 @@ def _dump(document: dict[str, Any]) -> bytes:
     # Written into one buffer, a piece at a time, and a list may be an iterator: events.json holds
     # every narrative, and each copy of it whole (the items, then the file) would cost its size.
     out = io.BytesIO()
-    out.write(b"{\n")
+    for piece in _pieces(document):
+        out.write(piece)
+    return out.getvalue()  # the buffer itself, not a copy
+
+
+def _pieces(document: dict[str, Any]) -> Iterator[bytes]:
+    """`_dump`'s bytes, a piece at a time (the build writes them to the file as they come)."""
+    yield b"{\n"
     for n, (key, value) in enumerate(document.items()):
-        out.write((b",\n" if n else b"") + f" {_compact(key)}: ".encode())
+        yield (b",\n" if n else b"") + f" {_compact(key)}: ".encode()
         if not isinstance(value, (list, Iterator)):
-            out.write(_compact(value).encode("utf-8"))
+            yield _compact(value).encode("utf-8")
             continue
         separator = b"[\n  "
         for item in value:
-            out.write(separator)
+            yield separator
             separator = b",\n  "
             if isinstance(item, bytes):  # an event's line as the build keeps it: UTF-8 already
-                out.write(item)
+                yield item
             else:
-                out.write((item if isinstance(item, Encoded) else _compact(item)).encode("utf-8"))
-        out.write(b"[]" if separator == b"[\n  " else b"\n ]")
-    out.write(b"\n}\n")
-    return out.getvalue()  # the buffer itself, not a copy
+                yield (item if isinstance(item, Encoded) else _compact(item)).encode("utf-8")
+        yield b"[]" if separator == b"[\n  " else b"\n ]"
+    yield b"\n}\n"
 
 
 def _region(region: Region) -> dict[str, Any]:
@@ -142,23 +148,25 @@ def _region(region: Region) -> dict[str, Any]:
 def events_json(archive: Archive, edition: Edition, lines: Lines = event_lines) -> bytes:
     """The whole archive; `commit` and `release` say which version of it this is. `lines` makes
     the events' lines (the build passes one that reuses the lines of unchanged events)."""
-    return _dump(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "title": archive.site.title,
-            "base_url": archive.site.base_url,
-            "license": archive.site.license,
-            "generated_by": GENERATED_BY,
-            "commit": edition.commit or None,
-            "release": edition.release.tag if edition.release else None,
-            "regions": [_region(r) for r in archive.regions],
-            "publishers": [
-                {"id": p.id, "name": p.name, "type": p.type, "url": p.url, "description": p.description}
-                for p in archive.publishers
-            ],
-            "events": iter(lines(timeline.in_date_order(archive.events), archive.site.base_url)),
-        }
-    )
+    return _dump(_events_document(archive, edition, lines))
+
+
+def _events_document(archive: Archive, edition: Edition, lines: Lines) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "title": archive.site.title,
+        "base_url": archive.site.base_url,
+        "license": archive.site.license,
+        "generated_by": GENERATED_BY,
+        "commit": edition.commit or None,
+        "release": edition.release.tag if edition.release else None,
+        "regions": [_region(r) for r in archive.regions],
+        "publishers": [
+            {"id": p.id, "name": p.name, "type": p.type, "url": p.url, "description": p.description}
+            for p in archive.publishers
+        ],
+        "events": iter(lines(timeline.in_date_order(archive.events), archive.site.base_url)),
+    }
 
 
 def sources_json(archive: Archive) -> bytes:
@@ -239,6 +247,12 @@ def deleted_json(history: History | None) -> bytes:
             ],
         }
     )
+
+
+def events_json_pieces(archive: Archive, edition: Edition, lines: Lines) -> Iterator[bytes]:
+    """events.json a piece at a time, for the build to write as they come (at 100,000 entries
+    the file is over 100 MB: never held whole)."""
+    return _pieces(_events_document(archive, edition, lines))
 
 
 def data_files(archive: Archive, history: History | None, edition: Edition) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -361,9 +361,13 @@ class Site:
 
     def _data(self) -> None:
         pieces = self.fragments
-        makers = data.file_makers(self.archive, self.history, self.edition, pieces.json_lines)
-        makers["data/events.csv"] = partial(pieces.table, "events_csv", self.archive)
-        makers["data/tallies.csv"] = partial(pieces.table, "tallies_csv", self.archive)
+        makers: dict[str, Callable[[], bytes | Iterable[bytes]]] = {
+            **data.file_makers(self.archive, self.history, self.edition, pieces.json_lines),
+            # Put together from the entries' pieces and written as they come: never held whole.
+            "data/events.json": partial(data.events_json_pieces, self.archive, self.edition, pieces.json_lines),
+            "data/events.csv": partial(pieces.table, "events_csv", self.archive),
+            "data/tallies.csv": partial(pieces.table, "tallies_csv", self.archive),
+        }
         for rel, make in makers.items():
             name = rel.removeprefix("data/")
             if name.startswith("regions/"):
@@ -407,7 +411,7 @@ def _copy(rel: str, source: Path) -> dict[str, bytes]:
     return {rel: source.read_bytes()}
 
 
-def _one(rel: str, make: Callable[[], bytes]) -> dict[str, bytes]:
+def _one(rel: str, make: Callable[[], bytes | Iterable[bytes]]) -> dict[str, bytes | Iterable[bytes]]:
     return {rel: make()}
 
 

@@ -184,9 +184,11 @@ class Fragments:
     def json_lines(self, events: Sequence[Event], base_url: str) -> Iterator[bytes]:
         return self._pieces("json", events)
 
-    def table(self, kind: str, archive: Archive) -> bytes:
-        """events.csv or tallies.csv, from the pieces."""
-        return self.headers[kind] + b"".join(self._pieces(kind, timeline.in_date_order(archive.events)))
+    def table(self, kind: str, archive: Archive) -> Iterator[bytes]:
+        """events.csv or tallies.csv, from the pieces, as they are read (Writer.put writes them
+        as they come: the tables of a large archive are tens of MB)."""
+        yield self.headers[kind]
+        yield from self._pieces(kind, timeline.in_date_order(archive.events))
 
     def documents(self, archive: Archive) -> dict[str, bytes]:
         """The offline search index (newest event first), by path in the output.

@@ -11,7 +11,7 @@ travel between processes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -166,7 +166,7 @@ class Outputs:
         self,
         key: str,
         fingerprint: bytes,
-        make: Callable[[], Mapping[str, bytes]],
+        make: Callable[[], Mapping[str, bytes | Iterable[bytes]]],
         origin: str,
         cost: float = 1.0,
         extra: Callable[[], dict[str, Any]] | None = None,

@@ -51,6 +51,9 @@ SPARE = "build-spare"
 READ_BY = {"pagefind": ("events",)}
 
 
+PARTIAL = ".partial"  # a file being written in pieces (`put`), renamed once whole
+
+
 class WriteError(Exception):
     pass
 
@@ -209,14 +212,44 @@ class Writer:
         self.written += wrote
         self._produce(rel, record, origin)
 
-    def put(self, rel: str, content: bytes) -> tuple[FileRecord, bool]:
+    def put(self, rel: str, content: bytes | Iterable[bytes]) -> tuple[FileRecord, bool]:
         """Write `rel` into staging unless it holds these bytes already; returns its record and
-        whether it wrote. Records nothing: a worker process sends the record to `merge`."""
+        whether it wrote. Records nothing: a worker process sends the record to `merge`.
+        `content` may come in pieces (the data files of a large archive: hundreds of MB, never
+        held whole): written as they come to a new file, which replaces the old one if it differs."""
+        if not isinstance(content, bytes):
+            return self._put_pieces(rel, content)
         file_digest = digest(content)
         record = self.known.get(rel)
         if record is not None and record.digest == file_digest:
             return record, False
         return self._write_file(self._prepare(rel), content, file_digest), True
+
+    def _put_pieces(self, rel: str, pieces: Iterable[bytes]) -> tuple[FileRecord, bool]:
+        target = self._prepare(rel)
+        temp = f"{target}.{secrets.token_hex(4)}{PARTIAL}"
+        h = hashlib.blake2b(digest_size=16)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            with open(fd, "wb", buffering=1 << 20) as file:
+                for piece in pieces:
+                    h.update(piece)
+                    file.write(piece)
+                file.flush()
+                st = os.fstat(file.fileno())
+            file_digest = h.digest()
+            record = self.known.get(rel)
+            if record is not None and record.digest == file_digest:
+                os.unlink(temp)
+                return record, False
+            if os.path.isdir(target) and not os.path.islink(target):  # a folder where a file goes now
+                shutil.rmtree(target)
+            os.replace(temp, target)  # a new file, never in place: the output may share the old one
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return FileRecord(file_digest, st.st_size, st.st_mtime_ns, st.st_ino), True
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, source.read_bytes(), str(source))
