@@ -46,9 +46,12 @@ PAGES_PER_JOB = 40  # small pages are rendered this many to a job: fewer results
 # Costs, in entries shown on a list page (about 40 µs each here): what decides the order of
 # jobs (biggest first) and whether forking is worth it. PARALLEL is about a second of work: a
 # worker shares the parent's memory only until either writes to it, and counts it all in its own
-# resident size; a rebuild after an edit stays in one process.
+# resident size; a rebuild after an edit stays in one process. So does any rebuild (the cache
+# held the last build) once the parent holds FORK_MEMORY: at 100,000 entries an edit's list
+# pages are seconds of work, but a worker would count the parent's 1.2 GB again.
 EVENT_PAGE = 12
 PARALLEL = 25_000
+FORK_MEMORY = 512 * 2**20
 COUNTS = ("events", "tags", "cited", "tag-names")  # needs of pages that count entries, not list them
 
 
@@ -207,6 +210,7 @@ class Outputs:
             return
         jobs = [job for _, job in queued]
         progress.stage(name, len(jobs))
-        work = workers if sum(cost for cost, _ in queued) > PARALLEL else 1
+        large = sum(cost for cost, _ in queued) > PARALLEL
+        work = workers if large and (not self.before or parallel.resident() < FORK_MEMORY) else 1
 
         parallel.run_jobs(jobs, work, lambda _, result: self.merge(result), progress.count)

@@ -38,6 +38,15 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def resident() -> int:
+    """This process's resident memory, in bytes (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/statm") as file:
+            return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "win32"
 

@@ -32,3 +32,7 @@ def test_run_jobs_calls_done_for_every_job_in_the_parent() -> None:
     jobs = [lambda n=n: n * n for n in range(20)]
     parallel.run_jobs(jobs, 2, lambda index, result: seen.__setitem__(index, result))
     assert seen == {n: n * n for n in range(20)}
+
+
+def test_resident_memory_is_read() -> None:
+    assert 10 * 2**20 < parallel.resident() < 2**40
