@@ -52,6 +52,7 @@ class Items:
         self.pid = os.getpid()
         self.token = secrets.token_hex(4)
         self._pieces: dict[Piece, Piece] = {}  # one tuple per kind of piece, shared by every event
+        self._kinds: dict[tuple[Any, ...], Piece] = {}  # (template, root, *options) -> its kind
 
     def open(self, store: Store | None, common: bytes, templates: Callable[[str], bytes]) -> None:
         """Take what the cache holds for the same `common` (what every page sees)."""
@@ -66,12 +67,18 @@ class Items:
     ) -> str:
         """The piece, kept or made now; `make` says whether what it made may be kept."""
         entry = self.entries.get(event_id)
-        if entry is None or self.templates is None or not all(type(v) in PLAIN for v in options.values()):
+        if entry is None or self.templates is None:
             return make()[0]
-        name = self.templates(template)
-        self.used.add(name)
-        piece = (name, root, tuple(sorted(options.items())))
-        piece = self._pieces.setdefault(piece, piece)
+        try:  # the kind of piece, worked out once per template, root and options
+            piece = self._kinds.get((template, root, *options.items()))
+        except TypeError:  # an option that is not a plain value: never kept
+            return make()[0]
+        if piece is None:
+            if not all(type(v) in PLAIN for v in options.values()):
+                return make()[0]
+            piece = (self.templates(template), root, tuple(sorted(options.items())))
+            piece = self._kinds[(template, root, *options.items())] = self._pieces.setdefault(piece, piece)
+            self.used.add(piece[0])
         held = self.known.get(event_id)
         if held is None or held[0] != entry:
             held = self.known[event_id] = (entry, {})

@@ -101,10 +101,8 @@ class RegionTree:
         for region in self.regions.values():
             if region.parent:
                 self.children[region.parent].append(region.id)
-        self.direct: dict[str, list[Event]] = {r: [] for r in self.regions}
-        for event in events:
-            for region_id in event.regions:
-                self.direct[region_id].append(event)
+        self.all = events if isinstance(events, tuple) else tuple(events)
+        self._rolled: dict[str, list[Event]] | None = None
 
     @property
     def roots(self) -> list[str]:
@@ -127,11 +125,21 @@ class RegionTree:
 
     def events(self, region_id: str) -> list[Event]:
         """Events of the region and its sub-regions, each once, in date order."""
-        seen: dict[str, Event] = {}
-        for r in self.subtree(region_id):
-            for event in self.direct[r]:
-                seen[event.id] = event
-        return in_date_order(seen.values())
+        if self._rolled is None:
+            self._rolled = self._roll_up()
+        return list(self._rolled[region_id])
+
+    def _roll_up(self) -> dict[str, list[Event]]:
+        """Every region's events, sub-regions' included: the events taken once in date order
+        (sorted once for the build), each added to its regions and their ancestors."""
+        lineage = {r: (r, *self.ancestors(r)) for r in self.regions}
+        rolled: dict[str, list[Event]] = {r: [] for r in self.regions}
+        for event in in_date_order(self.all):
+            own = event.regions
+            shown = lineage[own[0]] if len(own) == 1 else dict.fromkeys(r for o in own for r in lineage[o])
+            for region_id in shown:
+                rolled[region_id].append(event)
+        return rolled
 
 
 def by_year_and_month(events: Iterable[Event]) -> Mapping[int, Mapping[int | None, list[Event]]]:

@@ -132,6 +132,15 @@ def test_region_rolls_up_sub_regions_once_per_event() -> None:
     assert killed.low == 7  # counted once although the event is in two sub-regions
 
 
+def test_an_event_in_a_region_and_its_sub_region_is_rolled_up_once() -> None:
+    regions = [Region("syria", {"en": "Syria"}, None), Region("latakia", {"en": "Latakia"}, "syria")]
+    twice = entry("twice", "2025-03-07", "[latakia, syria]")
+    tree = RegionTree(regions, (entry("after", "2025-04-01", "[latakia]"), twice))
+    assert [e.id for e in tree.events("syria")] == ["twice", "after"]
+    tree.events("syria").clear()  # a copy each time: a template may change its own
+    assert len(tree.events("syria")) == 2
+
+
 def test_date_order_and_grouping() -> None:
     events = [entry("c", "2025-03-08", "[x]"), entry("a", "2025", "[x]"), entry("b", "2024-12-08", "[x]")]
     ordered = in_date_order(events)
