@@ -92,6 +92,11 @@ def in_date_order(events: Iterable[Event]) -> list[Event]:
     return list(_sorted[1])
 
 
+# The last roll-up, for the same events and regions (the pages', the data files' and the feeds'
+# trees of one build): (events, regions, each region's events).
+_rolled: tuple[tuple[Event, ...], tuple[Region, ...], dict[str, list[Event]]] = ((), (), {})
+
+
 class RegionTree:
     """The region hierarchy: parents, children and the events each region rolls up."""
 
@@ -125,8 +130,12 @@ class RegionTree:
 
     def events(self, region_id: str) -> list[Event]:
         """Events of the region and its sub-regions, each once, in date order."""
+        global _rolled
         if self._rolled is None:
-            self._rolled = self._roll_up()
+            regions = tuple(self.regions.values())
+            if _rolled[0] is not self.all or _rolled[1] != regions:
+                _rolled = (self.all, regions, self._roll_up())
+            self._rolled = _rolled[2]
         return list(self._rolled[region_id])
 
     def _roll_up(self) -> dict[str, list[Event]]:

@@ -41,6 +41,7 @@ import shutil
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -231,11 +232,20 @@ class Writer:
         h = hashlib.blake2b(digest_size=16)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            with open(fd, "wb", buffering=1 << 20) as file:
-                for piece in pieces:
-                    h.update(piece)
-                    file.write(piece)
-                file.flush()
+            with open(fd, "wb", buffering=0) as file:
+                run: list[bytes] = []  # pieces are small (a line, a comma): hashed and written a MB at a time
+                size = 0
+                for piece in chain(pieces, (None,)):
+                    if piece is not None:
+                        run.append(piece)
+                        size += len(piece)
+                    if size >= 1 << 20 or (piece is None and run):
+                        block = b"".join(run)
+                        h.update(block)
+                        view = memoryview(block)
+                        while view:
+                            view = view[file.write(view) :]
+                        run, size = [], 0
                 st = os.fstat(file.fileno())
             file_digest = h.digest()
             record = self.known.get(rel)
