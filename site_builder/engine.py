@@ -12,7 +12,6 @@ else rendered and written (`Site.make`); releases; Pagefind waited for; the bund
 from __future__ import annotations
 
 import gc
-import importlib.metadata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -30,7 +29,7 @@ from .inputs import REGISTRIES, Parsed, Scan, digests
 from .items import Items
 from .load import Loaded, load_content
 from .model import Archive, Edition, Event, History
-from .outputs import Done, Outputs, Result, page_fingerprint
+from .outputs import Done, Outputs, Result, page_fingerprint_end, page_fingerprint_start
 from .progress import Progress
 from .render import Deferred, Pages, assets, entry_pages, environment, render_site, site_pages
 from .search import Indexing, finish_index, start_index
@@ -250,13 +249,19 @@ class Site:
         self.fragments = Fragments(store, digest(tool_key(), context), front, writer.scratch)
         # Each entry's search document (the offline index's piece): not made for a build without it.
         self.document = offline.documents(self.env, front.site.language) if with_offline else None
+        self._starts: dict[str, Any] = {}  # see _fingerprint
         self.deferred: list[str] = []  # entries whose page asked `tree` for events
         self.pieces_only: set[str] = set()  # entries parsed for their pieces: their pages are kept
 
     # --- the entries --------------------------------------------------------------------------
 
     def _fingerprint(self, template: str, path: str, entry: bytes) -> bytes:
-        return page_fingerprint(self.common, self.templates(template), path, (entry,))
+        """page_fingerprint(common, template, path, (entry,)), from a hash of the first two taken
+        once per template: 10,000 entries' pages are checked on every build."""
+        start = self._starts.get(template)
+        if start is None:
+            start = self._starts[template] = page_fingerprint_start(self.common, self.templates(template))
+        return page_fingerprint_end(start, path, (entry,))
 
     def _kept(self, label: str, record: Parsed) -> bool:
         """Keep an entry's pages if none changed; whether its record is all the build needs (if
@@ -393,6 +398,8 @@ class Site:
         """Keep the Pagefind bundle if the pages it indexes are the ones it indexed; else start it."""
         produced = self.writer.produced
         pages = sorted((rel, r.digest) for rel, (r, _) in produced.items() if rel.startswith("events/"))
+        import importlib.metadata  # here: 25 ms of imports (email, zipfile) no build without Pagefind needs
+
         self.search_fingerprint = digest(self.common, "pagefind", importlib.metadata.version("pagefind_bin"), pages)
         if self.outputs.keep("pagefind/", self.search_fingerprint, "search"):
             return None

@@ -58,8 +58,20 @@ COUNTS = ("events", "tags", "cited", "tag-names")  # needs of pages that count e
 def page_fingerprint(common: bytes, template: bytes, path: str, needs: tuple[bytes, ...]) -> bytes:
     """A page's fingerprint but for what its template reads from `tree` (`with_reads`): each part
     with its length, so no two lists of parts run together into the same bytes."""
+    return page_fingerprint_end(page_fingerprint_start(common, template), path, needs)
+
+
+def page_fingerprint_start(common: bytes, template: bytes) -> Any:
+    """The hash of a page fingerprint's first parts, the same for every page of a template."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (common, template, path.encode("utf-8", "surrogatepass"), *needs):
+    for part in (common, template):
+        h.update(len(part).to_bytes(4, "little") + part)
+    return h
+
+
+def page_fingerprint_end(start: Any, path: str, needs: tuple[bytes, ...]) -> bytes:
+    h = start.copy()
+    for part in (path.encode("utf-8", "surrogatepass"), *needs):
         h.update(len(part).to_bytes(4, "little") + part)
     return h.digest()
 
