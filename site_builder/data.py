@@ -249,6 +249,15 @@ def deleted_json(history: History | None) -> bytes:
     )
 
 
+def events_json_frame(archive: Archive, edition: Edition) -> tuple[bytes, bytes, bytes]:
+    """What events.json holds before its first event's line, between two lines, and after the
+    last (for an archive with events): the build puts the file together from the lines it keeps."""
+    empty = _dump(_events_document(archive, edition, lambda events, base_url: []))
+    head = empty.removesuffix(b"[]\n}\n")
+    assert len(head) < len(empty), "events.json's form changed: see _pieces"
+    return head + b"[\n  ", b",\n  ", b"\n ]\n}\n"
+
+
 def events_json_pieces(archive: Archive, edition: Edition, lines: Lines) -> Iterator[bytes]:
     """events.json a piece at a time, for the build to write as they come (at 100,000 entries
     the file is over 100 MB: never held whole)."""

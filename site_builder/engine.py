@@ -12,13 +12,13 @@ else rendered and written (`Site.make`); releases; Pagefind waited for; the bund
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from . import changelog, data, feeds, headers, inputs, offline, render, sitemap, versions
+from . import changelog, data, feeds, fragments, headers, inputs, offline, render, sitemap, timeline, versions
 from .bundle import add_to_build, bundle_name, commit_date
 from .cache import Store, tool_key
 from .errors import ContentError
@@ -36,7 +36,7 @@ from .search import Indexing, finish_index, start_index
 from .stamps import Stat
 from .timings import Log, Timings
 from .validate import validate
-from .write import FileRecord, Tree, Trees, WriteError, Writer
+from .write import Content, FileRecord, Tree, Trees, WriteError, Writer
 
 # What the cache may hold besides plain data and the archive's records.
 CACHED = (Trees, Tree, FileRecord, Done, Parsed, Stat, Loaded)
@@ -146,6 +146,8 @@ def run(
     timings.step("swap")
     site.fragments.save(site.outputs.extra.get("postings", []))  # and closes: without a cache, removes
     site.items.save()
+    if store is not None:
+        store.save("layouts", site.saved_layouts())
     if store is not None and len(NAMED) != site.named:
         store.save("templates", dict(NAMED))
     if store is not None:
@@ -250,6 +252,7 @@ class Site:
         # Each entry's search document (the offline index's piece): not made for a build without it.
         self.document = offline.documents(self.env, front.site.language) if with_offline else None
         self._starts: dict[str, Any] = {}  # see _fingerprint
+        self.layouts: dict[str, tuple[int, list[str], list[bytes]]] = {}  # see _data, saved by `saved_layouts`
         self.deferred: list[str] = []  # entries whose page asked `tree` for events
         self.pieces_only: set[str] = set()  # entries parsed for their pieces: their pages are kept
 
@@ -366,13 +369,30 @@ class Site:
 
     def _data(self) -> None:
         pieces = self.fragments
-        makers: dict[str, Callable[[], bytes | Iterable[bytes]]] = {
+        makers: dict[str, Callable[[], Content]] = {
             **data.file_makers(self.archive, self.history, self.edition, pieces.json_lines),
             # Put together from the entries' pieces and written as they come: never held whole.
             "data/events.json": partial(data.events_json_pieces, self.archive, self.edition, pieces.json_lines),
             "data/events.csv": partial(pieces.table, "events_csv", self.archive),
             "data/tallies.csv": partial(pieces.table, "tallies_csv", self.archive),
         }
+        events = timeline.in_date_order(self.archive.events)
+        if events:  # else the files' own form for no events ("events": [])
+            # ... or from the last build's file, where only a few entries changed (Fragments.joined).
+            loaded = self.store.load("layouts") if self.store is not None else None
+            last = loaded if isinstance(loaded, dict) else {}
+            frames = {
+                "data/events.json": ("json", data.events_json_frame(self.archive, self.edition)),
+                "data/events.csv": ("events_csv", (pieces.headers["events_csv"], b"", b"")),
+                "data/tallies.csv": ("tallies_csv", (pieces.headers["tallies_csv"], b"", b"")),
+            }
+            ids = [event.id for event in events]
+            entries = [pieces.entries[event_id] for event_id in ids]
+            for rel, (kind, frame) in frames.items():
+                layout = last.get(rel)
+                layout = layout if isinstance(layout, tuple) and len(layout) == 4 else None
+                makers[rel] = partial(pieces.joined, kind, events, frame, layout, partial(self.writer.find, rel))
+                self.layouts[rel] = (len(frame[0]), ids, entries)
         for rel, make in makers.items():
             name = rel.removeprefix("data/")
             if name.startswith("regions/"):
@@ -393,6 +413,16 @@ class Site:
                 need = "events"  # an empty feed is dated by the newest entry of all
             fingerprint = digest(self.common, rel, self.needs(need))
             self.outputs.files(rel, fingerprint, partial(_one, rel, make), "feeds", 50)
+
+    def saved_layouts(self) -> dict[str, fragments.Layout]:
+        """How this build made each file of pieces (its digest, prefix length, ids and entries),
+        for the next build to make it from this one."""
+        out = {}
+        for rel, (prefix, ids, entries) in self.layouts.items():
+            done = self.outputs.done.get(rel)
+            if done is not None and len(done.files) == 1:
+                out[rel] = (done.files[0][1], prefix, ids, entries)
+        return out
 
     def start_search(self) -> Indexing | None:
         """Keep the Pagefind bundle if the pages it indexes are the ones it indexed; else start it."""
@@ -418,7 +448,7 @@ def _copy(rel: str, source: Path) -> dict[str, bytes]:
     return {rel: source.read_bytes()}
 
 
-def _one(rel: str, make: Callable[[], bytes | Iterable[bytes]]) -> dict[str, bytes | Iterable[bytes]]:
+def _one(rel: str, make: Callable[[], Content]) -> dict[str, Content]:
     return {rel: make()}
 
 

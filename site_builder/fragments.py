@@ -19,6 +19,7 @@ Pieces are UTF-8 text (a Document as JSON): nothing in them is unpickled.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -30,6 +31,7 @@ from typing import Any
 from . import data, datacsv, offline, timeline
 from .cache import Store
 from .model import Archive, Event
+from .write import Pieced, Span
 
 KINDS = ("json", "events_csv", "tallies_csv", "offline")
 PREFIX = "build-pieces-"
@@ -37,6 +39,9 @@ Where = tuple[str, int, tuple[int, ...]]  # file name, offset, the length of eac
 Made = dict[str, tuple[bytes, Where]]  # event id -> (entry digest, where its pieces are)
 FileStamp = tuple[int, int, int]  # size, mtime, inode
 Index = tuple[dict[str, str], list[dict[str, list[str]]], list[list[str]]]  # postings, filters, rows
+Frame = tuple[bytes, bytes, bytes]  # what a file made of pieces has before, between and after them
+Layout = tuple[bytes, int, list[str], list[bytes]]  # a file's digest, prefix length, event ids, entries
+Finder = Callable[[bytes], "str | None"]  # where a file of this digest can be read, if anywhere
 GAP, RUN = 64 * 1024, 4 * 1024 * 1024  # pieces this close are read together, in runs of this much at most
 
 
@@ -189,6 +194,92 @@ class Fragments:
         as they come: the tables of a large archive are tens of MB)."""
         yield self.headers[kind]
         yield from self._pieces(kind, timeline.in_date_order(archive.events))
+
+    def joined(self, kind: str, events: Sequence[Event], frame: Frame, last: Layout | None, at: Finder) -> Pieced:
+        """prefix + sep.join(each event's `kind` piece) + suffix, in pieces for Writer.put, with a
+        digest of what it is made of (the pieces' own key, kind, entries and frame).
+
+        When the last build made this file of the same events in the same order (`last`), and
+        it is at hand (`at(digest)`: its path, or None), it is made from that file: each run of
+        unchanged pieces is copied as it lies there (in the kernel, not a Python step per event),
+        and only the changed events' pieces are read from the pieces. Else from the pieces, one
+        by one. The bytes are the same either way."""
+        ids = "\0".join(event.id for event in events).encode("utf-8", "surrogatepass")
+        entries = b"".join(self.entries[event.id] for event in events)
+        h = hashlib.blake2b(b"pieced 1", digest_size=16)
+        for part in (self.key, kind.encode(), *frame, ids, entries):
+            h.update(len(part).to_bytes(8, "little") + part)
+        return Pieced(h.digest(), self._joined(kind, events, frame, last, at))
+
+    def _joined(
+        self, kind: str, events: Sequence[Event], frame: Frame, last: Layout | None, at: Finder
+    ) -> Iterator[bytes | Span]:
+        plan = self._splice(kind, events, frame, last, at)
+        if plan is None:
+            prefix, sep, suffix = frame
+            yield prefix
+            for n, piece in enumerate(self._pieces(kind, events)):
+                yield sep + piece if n else piece
+            yield suffix
+            return
+        fd, spans = plan
+        try:
+            for span in spans:
+                yield span if isinstance(span, bytes) else Span(fd, *span)
+        finally:
+            os.close(fd)
+
+    def _splice(
+        self, kind: str, events: Sequence[Event], frame: Frame, last: Layout | None, at: Finder
+    ) -> tuple[int, list[bytes | tuple[int, int]]] | None:
+        """What `joined` reads, in order (bytes to write, or a span of the last build's file),
+        with that file open; None if the file cannot be made from it."""
+        if last is None or not events or len(last[2]) != len(events):
+            return None
+        digest, prefix_length, ids, entries = last
+        if [event.id for event in events] != ids:
+            return None  # not the same events, or not in the same order
+        prefix, sep, suffix = frame
+        index, gap = KINDS.index(kind), len(sep)
+        now = [self.entries[event_id] for event_id in ids]
+        changed = [n for n, (before, entry) in enumerate(zip(entries, now, strict=True)) if before != entry]
+        try:  # the length of each piece that file holds: the same as now but where an entry changed
+            lengths = [self.known[event_id][1][2][index] for event_id in ids]
+        except KeyError:
+            return None
+        for n in changed:
+            old = self.replaced.get(ids[n])
+            if old is None or old[0] != entries[n]:
+                return None  # the piece that file holds is not known: its length neither
+            lengths[n] = old[1][2][index]
+        path = at(digest)
+        if path is None:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return None
+        if os.fstat(fd).st_size != prefix_length + sum(lengths) + gap * (len(ids) - 1) + len(suffix):
+            os.close(fd)
+            return None
+        fresh = self._read([self._where(kind, events[n]) for n in changed], index)
+        spans: list[bytes | tuple[int, int]] = [prefix]
+        # In the last build's file, piece n (but the first) follows a separator: it and its
+        # separator start at prefix + the n pieces before + n - 1 separators.
+        kept, before, done = prefix_length, 0, 0  # where the run of kept pieces starts; the length of pieces 0..done-1
+        for n, piece in zip(changed, fresh, strict=True):
+            before += sum(lengths[done:n])
+            start = prefix_length + before + gap * max(n - 1, 0)
+            if kept < start:
+                spans.append((kept, start))
+            spans.append(sep + piece if n else piece)
+            before += lengths[n]
+            kept, done = prefix_length + before + gap * n, n + 1
+        end = prefix_length + before + sum(lengths[done:]) + gap * (len(ids) - 1)
+        if kept < end:
+            spans.append((kept, end))
+        spans.append(suffix)
+        return fd, spans
 
     def documents(self, archive: Archive) -> dict[str, bytes]:
         """The offline search index (newest event first), by path in the output.

@@ -11,7 +11,7 @@ travel between processes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -19,7 +19,7 @@ from . import parallel
 from .fingerprint import Needs, digest
 from .progress import Progress
 from .render import PageSpec
-from .write import FileRecord, Writer
+from .write import Content, FileRecord, Writer
 
 
 class Done(NamedTuple):
@@ -181,7 +181,7 @@ class Outputs:
         self,
         key: str,
         fingerprint: bytes,
-        make: Callable[[], Mapping[str, bytes | Iterable[bytes]]],
+        make: Callable[[], Mapping[str, Content]],
         origin: str,
         cost: float = 1.0,
         extra: Callable[[], dict[str, Any]] | None = None,

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 MARKER = ".site-builder"  # marks a folder as a build, so only a build is ever replaced
 MARKER_TEXT = b"built by site-builder; this folder is replaced on every build\n"
@@ -53,6 +53,51 @@ READ_BY = {"pagefind": ("events",)}
 
 
 PARTIAL = ".partial"  # a file being written in pieces (`put`), renamed once whole
+
+
+class Span(NamedTuple):
+    """Bytes of an open file to copy into a file written in pieces, as they are: [start, end)."""
+
+    fd: int
+    start: int
+    end: int
+
+
+class Pieced(NamedTuple):
+    """A file's content in pieces (bytes, and spans of other files), with a digest that stands
+    for it: the same digest only for the same bytes (the build's files made of pieces it keeps,
+    named by what they are made of, not hashed byte by byte)."""
+
+    digest: bytes
+    pieces: Iterable[bytes | Span]
+
+
+Content = bytes | Iterable[bytes] | Pieced
+
+
+def _copy_span(span: Span, out: int, h: Any) -> None:
+    """Append a span of another file to `out`: in the kernel where it can (copy_file_range),
+    else read and written here; hashed into `h` unless it is None."""
+    start, end = span.start, span.end
+    if h is None and hasattr(os, "copy_file_range"):
+        try:
+            while start < end:
+                copied = os.copy_file_range(span.fd, out, end - start, start)
+                if copied == 0:
+                    break
+                start += copied
+        except OSError:  # not between these files (another file system, an old kernel): by hand
+            pass
+    while start < end:
+        data = os.pread(span.fd, min(4 << 20, end - start), start)
+        if not data:
+            raise OSError("a file copied from is shorter than it was")
+        if h is not None:
+            h.update(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out, view) :]
+        start += len(data)
 
 
 class WriteError(Exception):
@@ -179,6 +224,13 @@ class Writer:
             del self.source[rel]  # edited by hand in the output: never link it again
         return ok
 
+    def find(self, rel: str, file_digest: bytes) -> str | None:
+        """Where a file of this digest can be read (staging, else the output), or None."""
+        record = self.known.get(rel)
+        if record is not None and record.digest == file_digest:
+            return f"{self.root}/{rel}"
+        return f"{self.output}/{rel}" if self.has(rel, file_digest) else None
+
     def keep(self, rel: str, file_digest: bytes, origin: str) -> None:
         """Record `rel` as produced unchanged; link it from the output if staging lacks it.
         Call only after `has(rel, file_digest)` said yes."""
@@ -213,11 +265,17 @@ class Writer:
         self.written += wrote
         self._produce(rel, record, origin)
 
-    def put(self, rel: str, content: bytes | Iterable[bytes]) -> tuple[FileRecord, bool]:
+    def put(self, rel: str, content: Content) -> tuple[FileRecord, bool]:
         """Write `rel` into staging unless it holds these bytes already; returns its record and
         whether it wrote. Records nothing: a worker process sends the record to `merge`.
         `content` may come in pieces (the data files of a large archive: hundreds of MB, never
-        held whole): written as they come to a new file, which replaces the old one if it differs."""
+        held whole): written as they come to a new file, which replaces the old one if it differs;
+        as `Pieced`, with the digest that stands for them (then nothing is read if it is known)."""
+        if isinstance(content, Pieced):
+            record = self.known.get(rel)
+            if record is not None and record.digest == content.digest:
+                return record, False
+            return self._put_pieces(rel, content.pieces, content.digest)
         if not isinstance(content, bytes):
             return self._put_pieces(rel, content)
         file_digest = digest(content)
@@ -226,7 +284,9 @@ class Writer:
             return record, False
         return self._write_file(self._prepare(rel), content, file_digest), True
 
-    def _put_pieces(self, rel: str, pieces: Iterable[bytes]) -> tuple[FileRecord, bool]:
+    def _put_pieces(
+        self, rel: str, pieces: Iterable[bytes | Span], known_digest: bytes | None = None
+    ) -> tuple[FileRecord, bool]:
         target = self._prepare(rel)
         temp = f"{target}.{secrets.token_hex(4)}{PARTIAL}"
         h = hashlib.blake2b(digest_size=16)
@@ -236,18 +296,23 @@ class Writer:
                 run: list[bytes] = []  # pieces are small (a line, a comma): hashed and written a MB at a time
                 size = 0
                 for piece in chain(pieces, (None,)):
-                    if piece is not None:
+                    if isinstance(piece, bytes):
                         run.append(piece)
                         size += len(piece)
-                    if size >= 1 << 20 or (piece is None and run):
+                        if size < 1 << 20:
+                            continue
+                    if run:
                         block = b"".join(run)
-                        h.update(block)
+                        if known_digest is None:
+                            h.update(block)
                         view = memoryview(block)
                         while view:
                             view = view[file.write(view) :]
                         run, size = [], 0
+                    if isinstance(piece, Span):
+                        _copy_span(piece, fd, None if known_digest is not None else h)
                 st = os.fstat(file.fileno())
-            file_digest = h.digest()
+            file_digest = known_digest if known_digest is not None else h.digest()
             record = self.known.get(rel)
             if record is not None and record.digest == file_digest:
                 os.unlink(temp)

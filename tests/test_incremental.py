@@ -537,6 +537,52 @@ def test_data_files_put_together_from_pieces_are_those_of_data_files(site: Path)
         assert (output / offline.FOLDER / rel).read_bytes() == content, rel
 
 
+def test_data_files_after_an_edit_are_made_from_the_last_ones_with_the_changed_pieces(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """events.json and the CSV tables are copied from the last build's files but for the pieces
+    of the entries that changed: the same bytes as a build from scratch, through edits that keep
+    the order, change a piece's length, move an entry in the order, and add one."""
+    spliced: list[int] = []
+    splice = fragments.Fragments._splice
+
+    def counted(self: fragments.Fragments, *args: object) -> object:
+        plan = splice(self, *args)  # type: ignore[arg-type]
+        spliced.append(0 if plan is None else len(plan[1]))
+        return plan
+
+    monkeypatch.setattr(fragments.Fragments, "_splice", counted)
+    cached(site)
+    assert spliced == [0, 0, 0]  # nothing to copy from yet
+    steps = [
+        lambda: edit(site / A, "title: Alpha", "title: Alpha, with a much longer title than it had"),
+        lambda: edit(site / "events/2024/2024-12-01-d.md", "count: 3", "count: 30000"),  # the first
+        lambda: (  # the last, and one between
+            edit(site / "events/2025/2025-03-12-c.md", "count: 3", "count: 4"),
+            edit(site / "events/2025/2025-02-11-b.md", "title: Bravo", "title: B"),
+        ),
+        lambda: edit(site / A, "date: 2025-01-10", "date: 2025-06-01"),  # a new order: made whole
+        lambda: write_tree(site, {"events/2025/2025-04-01-e.md": entry("Echo", "2025-04-01", "[coast]")}),
+    ]
+    for n, step in enumerate(steps):
+        spliced.clear()
+        step()
+        cached(site)
+        if n < 3:
+            assert len(spliced) == 3 and all(spans > 2 for spans in spliced), spliced  # copied around a fresh piece
+        else:
+            assert spliced == [0, 0, 0]
+        same_as_cold(site, f"cold{n}")
+    for folder in ("output", ".output.build-spare"):  # the last build's file edited by hand, in both
+        with (site.parent / folder / "data/events.csv").open("a") as file:
+            file.write("not,the,build's\n")
+    spliced.clear()
+    edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, once more.")
+    cached(site)
+    assert spliced[1] == 0  # events.csv: made from the pieces
+    same_as_cold(site, "cold-last")
+
+
 def test_without_an_atomic_exchange_two_renames_do(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where renameat2 is missing (not Linux) or refused (some file systems), the folders swap by
     renaming: the same output, and the spare kept."""
