@@ -252,6 +252,7 @@ class Site:
         # Each entry's search document (the offline index's piece): not made for a build without it.
         self.document = offline.documents(self.env, front.site.language) if with_offline else None
         self._starts: dict[str, Any] = {}  # see _fingerprint
+        self.entry_digests: dict[str, bytes] = {}  # entry file -> digest(event id, file digest), see _kept
         self.layouts: dict[str, tuple[int, list[str], list[bytes]]] = {}  # see _data, saved by `saved_layouts`
         self.deferred: list[str] = []  # entries whose page asked `tree` for events
         self.pieces_only: set[str] = set()  # entries parsed for their pieces: their pages are kept
@@ -272,7 +273,7 @@ class Site:
         event = record.event
         if event is None or event.status == "draft":
             return True
-        entry = digest(event.id, record.digest)
+        entry = self.entry_digests[label] = digest(event.id, record.digest)
         paths = [("event.html", f"events/{event.id}/index.html")]
         paths += [("redirect.html", f"events/{alias}/index.html") for alias in event.aliases]
         if not self.outputs.keep_all(
@@ -323,7 +324,8 @@ class Site:
         """The archive is known: everything from here sees all its events (without narratives)."""
         self.archive = archive
         render.complete(self.env, archive)
-        entries = {e.id: digest(e.id, records[e.path].digest) for e in archive.events}
+        known = self.entry_digests  # worked out by _kept for the entries not parsed again
+        entries = {e.id: known.get(e.path) or digest(e.id, records[e.path].digest) for e in archive.events}
         self.needs = Needs(archive, entries, self.files)
         self.outputs.needs = self.needs
         self.fragments.entries = self.items.entries = entries
