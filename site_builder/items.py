@@ -49,16 +49,23 @@ class Items:
         self.changed: set[str] = set()  # events this process made pieces of
         self.files: set[str] = set()  # the workers' files (`sent`)
         self.whole = True  # whether the cache must be written whole (nothing of it was taken)
+        self.pending = False  # whether the cache is still to be read (`open`)
         self.pid = os.getpid()
         self.token = secrets.token_hex(4)
         self._pieces: dict[Piece, Piece] = {}  # one tuple per kind of piece, shared by every event
         self._kinds: dict[tuple[Any, ...], Piece] = {}  # (template, root, *options) -> its kind
 
     def open(self, store: Store | None, common: bytes, templates: Callable[[str], bytes]) -> None:
-        """Take what the cache holds for the same `common` (what every page sees)."""
+        """Take what the cache holds for the same `common` (what every page sees), once a piece
+        is first asked for: not before the entries are parsed, in processes that fork from this
+        one, each of which would count what it holds again."""
         self.store, self.common, self.templates = store, common, templates
-        if store is not None and store.load("items-key") == common:
-            found = store.load_shards("items")
+        self.pending = store is not None
+
+    def _load(self) -> None:
+        self.pending = False
+        if self.store is not None and self.store.load("items-key") == self.common:
+            found = self.store.load_shards("items")
             if found is not None:
                 self.known, self.whole = found, False
 
@@ -69,6 +76,8 @@ class Items:
         entry = self.entries.get(event_id)
         if entry is None or self.templates is None:
             return make()[0]
+        if self.pending:
+            self._load()
         try:  # the kind of piece, worked out once per template, root and options
             piece = self._kinds.get((template, root, *options.items()))
         except TypeError:  # an option that is not a plain value: never kept
@@ -140,6 +149,8 @@ class Items:
         The workers' files are removed (and any a failed build left)."""
         if self.store is None:
             return
+        if self.pending and self.files:  # workers made pieces, this process none: merged with the cache
+            self._load()
         self._read()
         for path in self.store.folder.glob(f"{PREFIX}*.bin"):
             path.unlink(missing_ok=True)
