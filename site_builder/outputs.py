@@ -47,11 +47,11 @@ PAGES_PER_JOB = 40  # small pages are rendered this many to a job: fewer results
 # jobs (biggest first) and whether forking is worth it. PARALLEL is about a second of work: a
 # worker shares the parent's memory only until either writes to it, and counts it all in its own
 # resident size; a rebuild after an edit stays in one process. So does any rebuild (the cache
-# held the last build) once the parent holds FORK_MEMORY: at 100,000 entries an edit's list
-# pages are seconds of work, but a worker would count the parent's 1.2 GB again.
+# held the last build) once the parent holds FORK_MEMORY: at 10,000 entries it holds 150-250 MiB
+# by then, which a worker would count again (and at 100,000, 1.2 GB). A cold build forks.
 EVENT_PAGE = 12
 PARALLEL = 25_000
-FORK_MEMORY = 512 * 2**20
+FORK_MEMORY = 128 * 2**20
 COUNTS = ("events", "tags", "cited", "tag-names")  # needs of pages that count entries, not list them
 
 
