@@ -20,9 +20,12 @@ import dataclasses
 import datetime
 import gc
 import hashlib
+import hmac
 import io
 import os
 import pickle
+import secrets
+import stat
 import tempfile
 import zlib
 from collections.abc import Iterable, Mapping
@@ -51,6 +54,55 @@ def tool_key() -> str:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return f"{__version__}-{h.hexdigest()}"
+
+
+def user_folder(name: str) -> str | None:
+    """A folder of this user's own cache (`~/.cache/site-builder/<name>`, or under
+    $XDG_CACHE_HOME), or None if it cannot be made so that only this user can write it: unlike
+    the build's cache folder, which content could plant files in, what is there is trusted."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "site-builder", name)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != _uid(st) or st.st_mode & 0o077:
+        return None  # a link, someone else's, or open to others: what is in it could be anyone's
+    return folder
+
+
+def _uid(st: os.stat_result) -> int:
+    return getattr(os, "getuid", lambda: st.st_uid)()
+
+
+@cache
+def user_key() -> bytes | None:
+    """A secret of this user (made once, in `user_folder("secrets")`), which seals the cache
+    files whose content goes into pages as it is (`Store.save(..., sealed=True)`); None if none
+    can be kept."""
+    folder = user_folder("secrets")
+    if folder is None:
+        return None
+    path = os.path.join(folder, "cache.key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_bytes(32))
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as file:
+            st = os.fstat(file.fileno())
+            key = file.read()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != _uid(st) or st.st_mode & 0o077 or len(key) != 32:
+        return None
+    return key
 
 
 class _Unpickler(pickle.Unpickler):
@@ -109,8 +161,9 @@ class Store:
     def path(self, name: str) -> Path:
         return self.folder / f"{PREFIX}{name}.pickle"
 
-    def load(self, name: str) -> Any:
-        """What `save(name, ...)` stored with this tool, or None."""
+    def load(self, name: str, sealed: bool = False) -> Any:
+        """What `save(name, ...)` stored with this tool, or None; `sealed`: only if this user's
+        key sealed it (`user_key`), so that no one else's file is taken."""
         path = self.path(name)
         try:
             stamp = _stamp(os.stat(path))
@@ -122,21 +175,33 @@ class Store:
             data = path.read_bytes()
             if not data.startswith(header):
                 return None
-            value = loads(memoryview(data)[len(header) :], self.records)
+            body = memoryview(data)[len(header) :]
+            if sealed:
+                secret = user_key()
+                if secret is None or not hmac.compare_digest(body[:32], hmac.digest(secret, body[32:], "sha256")):
+                    return None
+                body = body[32:]
+            value = loads(body, self.records)
         except Exception:  # missing, unreadable, corrupt, planted or from another version
             return None
         _MEMORY[key] = (stamp, value)
         return value
 
-    def save(self, name: str, value: Any) -> None:
-        """Write atomically; a cache that cannot be written is no error."""
+    def save(self, name: str, value: Any, sealed: bool = False) -> None:
+        """Write atomically; a cache that cannot be written (or sealed) is no error."""
+        data = dumps(value)
+        if sealed:
+            secret = user_key()
+            if secret is None:
+                return
+            data = hmac.digest(secret, data, "sha256") + data
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(prefix=f".{PREFIX}", suffix=".tmp", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as file:
                     file.write(_MAGIC + tool_key().encode() + b"\n")
-                    file.write(dumps(value))
+                    file.write(data)
                 os.replace(temp, self.path(name))
             except BaseException:
                 os.unlink(temp)
@@ -146,17 +211,19 @@ class Store:
             return
         _MEMORY[f"{self._resolved}/{self.path(name).name}", tool_key()] = (stamp, value)
 
-    def load_shards(self, name: str) -> dict[str, Any] | None:
+    def load_shards(self, name: str, sealed: bool = False) -> dict[str, Any] | None:
         """What `save_shards(name, ...)` stored, or None if a shard is missing or unreadable."""
         found: dict[str, Any] = {}
         for n in range(SHARDS):
-            shard = self.load(f"{name}-{n}")
+            shard = self.load(f"{name}-{n}", sealed)
             if not isinstance(shard, dict):
                 return None
             found.update(shard)
         return found
 
-    def save_shards(self, name: str, values: Mapping[str, Any], changed: Iterable[str] | None = None) -> None:
+    def save_shards(
+        self, name: str, values: Mapping[str, Any], changed: Iterable[str] | None = None, sealed: bool = False
+    ) -> None:
         """Keep a large mapping in SHARDS files by key; rewrite only those holding a `changed`
         key (None: all): an edit rewrites a sixteenth of it."""
         dirty = set(range(SHARDS)) if changed is None else {shard(key) for key in changed}
@@ -168,7 +235,7 @@ class Store:
             if n in dirty:
                 shards[n][key] = value
         for n in sorted(dirty):
-            self.save(f"{name}-{n}", shards[n])
+            self.save(f"{name}-{n}", shards[n], sealed)
 
     def clear(self) -> None:
         """Remove every file the build keeps here, the history's included (`build --clean`)."""

@@ -14,9 +14,11 @@ kept here by the template's digest (with every template it pulls in), the event'
     items.sent(items.take())                       # after each job: in a worker, to its file
     items.save()                                   # in the parent, at the end
 
-Pieces are plain text keyed by digests: a cache file holds nothing else. A piece whose template
-read `tree` is never kept (it shows more than its event), nor one with options that are not
-plain values; an event the build has no digest for (a release's) is rendered every time.
+Pieces are plain text keyed by digests: a cache file holds nothing else. As they go into pages as
+they are (HTML), the files are sealed with this user's key (cache.user_key), with which content
+cannot plant one: a piece from anyone else's file would be HTML of their choosing. A piece whose
+template read `tree` is never kept (it shows more than its event), nor one with options that are
+not plain values; an event the build has no digest for (a release's) is rendered every time.
 A worker process appends what it made to a file of its own in the cache folder, which the
 parent reads once the workers are gone: the pieces never travel back with the jobs' results,
 and neither process holds the other's while both run (13 MB of text at 10,000 entries).
@@ -65,7 +67,7 @@ class Items:
     def _load(self) -> None:
         self.pending = False
         if self.store is not None and self.store.load("items-key") == self.common:
-            found = self.store.load_shards("items")
+            found = self.store.load_shards("items", sealed=True)
             if found is not None:
                 self.known, self.whole = found, False
 
@@ -165,7 +167,7 @@ class Items:
             self.known[event_id] = (entry, {p: text for p, text in pieces.items() if p[0] in used})
         if self.whole:
             self.store.save("items-key", b"")  # not valid while the shards are replaced
-            self.store.save_shards("items", self.known)
+            self.store.save_shards("items", self.known, sealed=True)
             self.store.save("items-key", self.common)
         else:
-            self.store.save_shards("items", self.known, self.changed | gone)
+            self.store.save_shards("items", self.known, self.changed | gone, sealed=True)

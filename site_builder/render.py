@@ -17,9 +17,7 @@ the same rule, a third of the rendering time.
 from __future__ import annotations
 
 import dataclasses
-import os
 import posixpath
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -42,6 +40,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from . import data, dates, display, entryviews, headers, model, timeline
+from .cache import user_folder
 from .dates import EdtfDate, format_date, parse_date
 from .errors import ContentError, Problem
 from .i18n import direction, load_table, translator
@@ -158,25 +157,9 @@ def _url(root: str, target: str) -> str:
     return root + target
 
 
-def _user_folder() -> str | None:
-    """This user's own cache folder for compiled templates (`~/.cache/site-builder/templates`,
-    or under $XDG_CACHE_HOME), or None if it cannot be made so that only this user can write it."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "site-builder", "templates")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        st = os.lstat(folder)
-    except OSError:
-        return None
-    owner = getattr(os, "getuid", lambda: st.st_uid)()
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != owner or st.st_mode & 0o077:
-        return None  # a link, someone else's, or open to others: code read from it could be anyone's
-    return folder
-
-
 class _Compiled(BytecodeCache):
     """Compiled templates, by name and source: kept for the next build in this process (`serve`),
-    and on disk for the next process, in a folder only this user can write (`_user_folder`;
+    and on disk for the next process, in a folder only this user can write (`user_folder`;
     never the build's cache folder, which content could plant files in). A template's source is
     compiled once, whatever environment or process loads it; Jinja drops code from another
     version of itself or of Python, and code whose source differs."""
@@ -192,7 +175,7 @@ class _Compiled(BytecodeCache):
 
     def _disk(self, sandboxed: bool) -> BytecodeCache | None:
         if sandboxed not in self.disk:
-            folder = _user_folder()
+            folder = user_folder("templates")
             pattern = f"{'sandboxed' if sandboxed else 'theme'}-%s.cache"
             self.disk[sandboxed] = FileSystemBytecodeCache(folder, pattern) if folder else None
         return self.disk[sandboxed]

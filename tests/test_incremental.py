@@ -440,7 +440,7 @@ def test_list_items_made_in_workers_are_kept_for_the_next_build(site: Path, monk
     cached(site, workers=3)
     cache._MEMORY.clear()  # as the next process finds the cache
     store = cache.Store(site.parent / "cache")
-    kept = store.load_shards("items")
+    kept = store.load_shards("items", sealed=True)
     assert kept is not None and set(kept) == {"2025-01-10-a", "2025-02-11-b", "2025-03-12-c", "2024-12-01-d"}
     assert all(len(pieces) >= 3 for _, pieces in kept.values())  # region, tag and source lists
     assert list((site.parent / "cache").glob("build-items-*.bin")) == []

@@ -104,3 +104,38 @@ def test_a_worker_file_cut_short_gives_what_it_holds_whole(tmp_path: Path, made:
     later = opened(tmp_path)
     assert later.get("item.html", "e", "", OPTIONS, maker(made, "again")) == "whole"
     assert later.get("item.html", "f", "", OPTIONS, maker(made, "made again")) == "made again"
+
+
+def test_pieces_are_read_only_from_files_sealed_with_this_users_key(tmp_path: Path, made: list[str]) -> None:
+    """Pieces go into pages as HTML: a file planted in the cache folder (by content, which can
+    put files there) must not give one."""
+    items = opened(tmp_path)
+    items.get("item.html", "e", "", OPTIONS, maker(made, "<p>ours</p>"))
+    items.save()
+    shard = max(tmp_path.glob("build-items-[0-9]*.pickle"), key=lambda p: p.stat().st_size)  # e's
+    data = bytearray(shard.read_bytes())
+    data[-20] ^= 1  # one bit of the pieces changed
+    shard.write_bytes(bytes(data))
+    cache._MEMORY.clear()
+    assert opened(tmp_path).get("item.html", "e", "", OPTIONS, maker(made, "made again")) == "made again"
+
+
+def test_without_a_private_key_folder_no_piece_is_kept(
+    tmp_path: Path, made: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    cache.user_key.cache_clear()
+    try:
+        key = cache.user_key()
+        secrets = tmp_path / "home-cache/site-builder/secrets"
+        assert key is not None and len(key) == 32 and oct((secrets / "cache.key").stat().st_mode & 0o777) == "0o600"
+        cache.user_key.cache_clear()
+        secrets.chmod(0o777)  # open to others: its key could be anyone's
+        assert cache.user_key() is None
+        items = opened(tmp_path / "cache")
+        items.get("item.html", "e", "", OPTIONS, maker(made, "not kept"))
+        items.save()
+        cache._MEMORY.clear()
+        assert opened(tmp_path / "cache").get("item.html", "e", "", OPTIONS, maker(made, "again")) == "again"
+    finally:
+        cache.user_key.cache_clear()
