@@ -293,9 +293,18 @@ class Fragments:
         entries = [self.entries[event_id] for event_id in ids]
         wheres = [self._where("offline", event) for event in events]
         made = self._updated(ids, entries, wheres)
-        if made is None:
-            docs = self._documents(wheres)
-            made = (offline.encode(docs), [d.filters for d in docs], [d.shown for d in docs])
+        if made is None:  # each document read, counted and dropped: their words are most of the index's memory
+            filters: list[dict[str, list[str]]] = []
+            shown: list[list[str]] = []
+
+            def documents() -> Iterator[offline.Document]:
+                for piece in self._read(wheres, KINDS.index("offline")):
+                    document = offline.Document(*json.loads(piece))
+                    filters.append(document.filters)
+                    shown.append(document.shown)
+                    yield document
+
+            made = (offline.encode(documents()), filters, shown)
         encoded, filters, shown = made
         self.postings = (self.key, ids, entries, encoded, filters, shown)  # for `save`, in the process that saves
         files = offline.index_files(encoded, filters, shown)

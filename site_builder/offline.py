@@ -301,7 +301,7 @@ def index(docs: Sequence[Document]) -> dict[str, bytes]:
     return index_files(encode(docs), [d.filters for d in docs], [d.shown for d in docs])
 
 
-def encode(docs: Sequence[Document]) -> dict[str, str]:
+def encode(docs: Iterable[Document]) -> dict[str, str]:
     """Each word's postings (see `postings`), the documents numbered in the order given."""
     # word -> its postings, each packed as id << 32 | weight (a weight counts one word in one entry),
     # in an array: 8 bytes a posting, not the 40 of a list of ints (millions of postings)
