@@ -41,6 +41,7 @@ from .render import environment, search_filters
 
 FOLDER = "search-offline/"
 FORMAT = 2  # bumped when the files' layout changes; offline-search.js checks it
+FILTERS = ("region", "tag", "year", "measure")
 CHUNK = 20  # events per display chunk: a page of 50 results loads at most 50 small files
 SHARD_BYTES = 24_000  # a prefix whose words take more than this is split by one more letter
 MAX_PREFIX = 5  # a shard's prefix is never longer: the words under it stay together, however many
@@ -233,7 +234,7 @@ def shard_name(prefix: str) -> str:
 
 
 def _filter_files(docs: list[dict[str, list[str]]]) -> Iterator[tuple[str, bytes]]:
-    for name in ("region", "tag", "year", "measure"):
+    for name in FILTERS:
         values: dict[str, list[int]] = {}
         for doc, filters in enumerate(docs):
             for value in sorted(set(filters[name])):  # two regions may share a name
@@ -348,22 +349,51 @@ def update(encoded: dict[str, str], doc: int, old: Document | None, new: Documen
             del encoded[word]
 
 
+@dataclass(frozen=True)
+class _Made:
+    """What `index_files` made last in this process, for the next call to reuse where its input is
+    the same: a `serve` rebuild after one edit changes a few words, one filter and one chunk."""
+
+    encoded: dict[str, str]
+    terms: dict[str, tuple[list[str], bytes]]  # shard name -> its words and its file
+    filters: list[dict[str, list[str]]]
+    filter_files: dict[str, bytes]
+    counts: dict[str, Any]  # by filter, for meta.js
+    shown: list[list[str]]
+    docs: dict[str, bytes]
+
+
+_last: list[_Made] = []
+
+
 def index_files(
     encoded: dict[str, str], filters: list[dict[str, list[str]]], shown: list[list[str]]
 ) -> dict[str, bytes]:
-    """The files from the postings, and the documents' filter values and rows, newest first."""
+    """The files from the postings, and the documents' filter values and rows, newest first.
+
+    Each file is a function of part of the input (a shard's words and their postings, a filter's
+    values, a chunk's rows): a part equal to the last call's gives the last call's file."""
+    last = _last[0] if _last else None
     groups = shards(encoded)
     names = [shard_name(prefix) for prefix, _ in groups]
-    out = {
-        f"terms/{name}.js": script("terms", name, {w: encoded[w] for w in group})
-        for name, (_, group) in zip(names, groups, strict=True)
-    }
-    out |= dict(_filter_files(filters))
+    terms: dict[str, tuple[list[str], bytes]] = {}
+    for name, (_, group) in zip(names, groups, strict=True):
+        kept = last.terms.get(name) if last else None
+        if kept and last and kept[0] == group and all(encoded[w] == last.encoded.get(w) for w in group):
+            terms[name] = kept
+        else:
+            terms[name] = group, script("terms", name, {w: encoded[w] for w in group})
+    if last and last.filters == filters:
+        filter_files, counts_by_filter = last.filter_files, last.counts
+    else:
+        filter_files = dict(_filter_files(filters))
+        counts_by_filter = {name: dict(Counter(v for f in filters for v in set(f[name]))) for name in FILTERS}
+    docs = {}
     for n in range(0, len(shown), CHUNK):
-        out[f"docs/{n // CHUNK}.js"] = script("docs", n // CHUNK, shown[n : n + CHUNK])
-    counts_by_filter = {
-        name: dict(Counter(v for f in filters for v in set(f[name]))) for name in ("region", "tag", "year", "measure")
-    }
+        rel, rows = f"docs/{n // CHUNK}.js", shown[n : n + CHUNK]
+        kept_doc = last.docs.get(rel) if last and last.shown[n : n + CHUNK] == rows else None
+        docs[rel] = kept_doc or script("docs", n // CHUNK, rows)
+    _last[:] = [_Made(dict(encoded), terms, list(filters), filter_files, counts_by_filter, list(shown), docs)]
     meta = {
         "format": FORMAT,
         "count": len(shown),
@@ -372,5 +402,7 @@ def index_files(
         "files": names,
         "filters": counts_by_filter,
     }
+    out = {f"terms/{name}.js": file for name, (_, file) in terms.items()}
+    out |= filter_files | docs
     out["meta.js"] = script("meta", "", meta)
     return dict(sorted(out.items()))

@@ -148,6 +148,42 @@ def test_a_shard_split_by_an_edit_renames_no_other_file(monkeypatch: pytest.Monk
     assert [offline.shard_name(p) for p in meta["shards"]] == meta["files"]
 
 
+def test_index_files_reuse_only_what_did_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call like the last one in this process (a `serve` rebuild) writes again only the files
+    whose part of the input changed, and gives the bytes a first call gives."""
+    monkeypatch.setattr(offline, "SHARD_BYTES", 60)
+    monkeypatch.setattr(offline, "_last", [])
+    made: list[str] = []
+    script = offline.script
+    monkeypatch.setattr(
+        offline, "script", lambda kind, key, data: made.append(f"{kind} {key}") or script(kind, key, data)
+    )
+    no = {"region": [], "tag": [], "year": [], "measure": []}
+    encoded = {w: "0" for w in ["apple", "apricot", "banana", "berry", "cherry", "نهر"]}
+    filters = [no | {"region": ["North"]}, dict(no)] * 15
+    shown = [[f"e{n}", f"SYNTHETIC {n}", "", ""] for n in range(30)]
+
+    def step(encoded: dict[str, str], filters: list[dict[str, list[str]]], shown: list[list[str]]) -> list[str]:
+        made.clear()
+        files = offline.index_files(encoded, filters, shown)
+        again = list(made)
+        memo = list(offline._last)
+        offline._last.clear()  # from scratch: the same bytes
+        assert offline.index_files(encoded, filters, shown) == files
+        offline._last[:] = memo
+        return sorted(again)
+
+    step(encoded, filters, shown)
+    assert step(encoded, filters, shown) == ["meta "]
+    encoded = encoded | {"cherry": "0,3"}
+    assert step(encoded, filters, shown) == ["meta ", "terms 63"]
+    shown = [*shown[:25], [shown[25][0], "SYNTHETIC retitled", "", ""], *shown[26:]]
+    assert step(encoded, filters, shown) == ["docs 1", "meta "]
+    filters = [no | {"region": ["South"]}, *filters[1:]]
+    assert step(encoded, filters, shown) == ["filter measure", "filter region", "filter tag", "filter year", "meta "]
+    assert step(encoded | {"banana": "0," * 30 + "0"}, filters, shown[:20]) == ["meta ", "terms 6261", "terms 6265"]
+
+
 # --- the index of an archive ------------------------------------------------------------------------
 
 SYNTHETIC = {  # a SYNTHETIC test archive: made-up places and events
