@@ -99,14 +99,17 @@ def build(
     clean: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    deferred_cache: bool = False,
 ) -> BuildResult:
     """Build the site into `output`. With `cache_dir`, only what changed since the last build is
     made again (`clean`: empty the cache first); `search=False` leaves out the Pagefind index,
-    `offline=False` the offline one (search-offline/, what the search page reads from disk)."""
+    `offline=False` the offline one (search-offline/, what the search page reads from disk).
+    `deferred_cache`: the cache stays in this process's memory until `flush_cache` (`serve`)."""
     started = time.perf_counter()
     timings = Timings()
     progress = progress or Silent()
-    store = Store(cache_dir, (Quick, Tree, FileRecord, Stat)) if cache_dir is not None else None
+    records = (Quick, Tree, FileRecord, Stat)
+    store = Store(cache_dir, records, deferred=deferred_cache) if cache_dir is not None else None
     with _locked(cache_dir):
         if clean and store is not None:
             store.clear()
@@ -154,6 +157,12 @@ def build(
     return BuildResult(
         made.archive, made.pages, made.rendered, made.written, len(made.archive.events), time.perf_counter() - started
     )
+
+
+def flush_cache(cache_dir: Path) -> None:
+    """Write the cache files that builds with `deferred_cache` kept in memory."""
+    with _locked(cache_dir):
+        Store(cache_dir).flush()
 
 
 @contextlib.contextmanager

@@ -123,11 +123,23 @@ class _Unpickler(pickle.Unpickler):
 # then: a build in the same process (`serve`) that finds the file unchanged takes the objects
 # instead of reading them again. Callers never change what they load, or only by adding facts
 # keyed by content digests, which stay true.
-_MEMORY: dict[tuple[str, str], tuple[tuple[int, ...], Any]] = {}
+_MEMORY: dict[tuple[str, str], tuple[tuple[int, ...] | None, Any]] = {}
+
+# What deferred stores saved and no file holds yet (see Store.flush): by the same key, with the
+# stamp the file had when it was saved (None: no file), so that a file another process wrote
+# since is seen, and wins, as a file written after ours would have.
+_PENDING: dict[tuple[str, str], tuple[Store, str, bool]] = {}
 
 
 def _stamp(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _stamp_of(path: Path) -> tuple[int, ...] | None:
+    try:
+        return _stamp(os.stat(path))
+    except FileNotFoundError:
+        return None
 
 
 def shard(key: str) -> int:
@@ -151,26 +163,37 @@ def dumps(value: Any) -> bytes:
 
 
 class Store:
-    """The cache files of one cache folder; `records`: the build's own data classes it may hold."""
+    """The cache files of one cache folder; `records`: the build's own data classes it may hold.
 
-    def __init__(self, folder: Path, records: Iterable[type] = ()) -> None:
+    A `deferred` store keeps what it saves in this process's memory only, until `flush()`
+    writes it: a `serve` rebuild would spend a fifth of its time writing files that only a later
+    process reads. Loads in this process see the saved values at once."""
+
+    def __init__(self, folder: Path, records: Iterable[type] = (), deferred: bool = False) -> None:
         self.folder = folder
         self.records = tuple(records)
+        self.deferred = deferred
         self._resolved = str(folder.resolve())  # the key of what this process holds (_MEMORY)
 
     def path(self, name: str) -> Path:
         return self.folder / f"{PREFIX}{name}.pickle"
+
+    def _key(self, name: str) -> tuple[str, str]:
+        return f"{self._resolved}/{self.path(name).name}", tool_key()
 
     def load(self, name: str, sealed: bool = False) -> Any:
         """What `save(name, ...)` stored with this tool, or None; `sealed`: only if this user's
         key sealed it (`user_key`), so that no one else's file is taken."""
         path = self.path(name)
         try:
-            stamp = _stamp(os.stat(path))
-            key = (f"{self._resolved}/{path.name}", tool_key())
+            stamp = _stamp_of(path)
+            key = self._key(name)
             kept = _MEMORY.get(key)
             if kept is not None and kept[0] == stamp:
                 return kept[1]
+            _PENDING.pop(key, None)  # another process wrote the file since: its version wins
+            if stamp is None:
+                return None
             header = _MAGIC + tool_key().encode() + b"\n"
             data = path.read_bytes()
             if not data.startswith(header):
@@ -188,7 +211,23 @@ class Store:
         return value
 
     def save(self, name: str, value: Any, sealed: bool = False) -> None:
-        """Write atomically; a cache that cannot be written (or sealed) is no error."""
+        """Write atomically (or, deferred, keep for `flush`); a cache that cannot be written (or
+        sealed) is no error."""
+        if sealed and user_key() is None:
+            return
+        if self.deferred:
+            try:
+                stamp = _stamp_of(self.path(name))
+            except OSError:
+                return
+            key = self._key(name)
+            _MEMORY[key] = (stamp, value)
+            _PENDING.pop(key, None)  # written in the order last saved, as they would have been
+            _PENDING[key] = (self, name, sealed)
+            return
+        self._write(name, value, sealed)
+
+    def _write(self, name: str, value: Any, sealed: bool) -> None:
         data = dumps(value)
         if sealed:
             secret = user_key()
@@ -209,7 +248,24 @@ class Store:
             stamp = _stamp(os.stat(self.path(name)))  # after the rename, which changes ctime
         except OSError:
             return
-        _MEMORY[f"{self._resolved}/{self.path(name).name}", tool_key()] = (stamp, value)
+        _MEMORY[self._key(name)] = (stamp, value)
+
+    def flush(self) -> None:
+        """Write what deferred saves kept in memory for this folder, unless another process wrote
+        that file since (then its version stays, and ours is forgotten)."""
+        for key, (store, name, sealed) in list(_PENDING.items()):
+            if store._resolved != self._resolved:
+                continue
+            del _PENDING[key]
+            kept = _MEMORY.get(key)
+            try:
+                unchanged = kept is not None and _stamp_of(store.path(name)) == kept[0]
+            except OSError:
+                unchanged = False
+            if kept is not None and unchanged:
+                store._write(name, kept[1], sealed)
+            else:
+                _MEMORY.pop(key, None)
 
     def load_shards(self, name: str, sealed: bool = False) -> dict[str, Any] | None:
         """What `save_shards(name, ...)` stored, or None if a shard is missing or unreadable."""
@@ -238,8 +294,13 @@ class Store:
             self.save(f"{name}-{n}", shards[n], sealed)
 
     def clear(self) -> None:
-        """Remove every file the build keeps here, the history's included (`build --clean`)."""
+        """Remove every file the build keeps here, the history's included (`build --clean`), and
+        what this process holds of them."""
         from .history import CACHE_FILE  # here: history loads YAML, which most builds never need
+
+        for held in (_PENDING, _MEMORY):
+            for key in [k for k in held if k[0].startswith(f"{self._resolved}/")]:
+                del held[key]
 
         if self.folder.is_dir():
             for pattern in (f"{PREFIX}*.pickle", f"{PREFIX}*.bin", f".{PREFIX}*.tmp", CACHE_FILE):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from .build import BuildResult, build
+from .build import BuildResult, build, flush_cache
 from .errors import ContentError, Problem
 from .render import THEMES
 from .search import SearchIndexError, index_site
@@ -85,9 +85,11 @@ class Session:
         self.watcher = Watcher(self.roots, self.rebuild)
 
     def _build(self, search: bool) -> BuildResult | tuple[Problem, ...]:
-        """One build, under the lock: its result, or the problems that stopped it."""
+        """One build, under the lock: its result, or the problems that stopped it. A rebuild keeps
+        the cache in memory (the first build writes it): `_flush` writes it once edits are quiet."""
         try:
-            return build(self.content, self.output, self.theme, cache_dir=self.cache_dir, search=search)
+            cache, deferred = self.cache_dir, not search  # not search: a rebuild
+            return build(self.content, self.output, self.theme, cache_dir=cache, search=search, deferred_cache=deferred)
         except ContentError as error:
             return tuple(error.problems)
         except (SearchIndexError, WriteError, OSError) as error:
@@ -147,12 +149,20 @@ class Session:
         self.timer.daemon = True
         self.timer.start()
 
+    def _flush(self) -> None:
+        """Write the cache the rebuilds kept in memory, under the lock (a later `build` reads it)."""
+        if self.cache_dir is not None:
+            with self.lock:
+                flush_cache(self.cache_dir)
+
     def reindex(self) -> None:
-        """Index the output through a folder of links to it, without the lock; install unless outdated.
+        """Write the cache; index the output through a folder of links to it, without the lock;
+        install unless outdated.
 
         Pagefind reads through the links while a rebuild may swap the output underneath: such an
         index is dropped (the generation changed), and that rebuild has scheduled the next one.
         """
+        self._flush()
         started = time.perf_counter()
         generation = self.hub.state.generation
         if self.closing or not self.output.is_dir():
@@ -200,6 +210,7 @@ class Session:
             self.server.server_close()
         if self.timer is not None:
             self.timer.join(timeout=60)  # a re-index under way removes its snapshot
+        self._flush()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -19,7 +19,7 @@ from conftest import write_tree
 from jinja2 import Environment
 
 from site_builder import cache, data, fingerprint, fragments, inputs, offline, outputs, write
-from site_builder.build import BuildResult, build, check
+from site_builder.build import BuildResult, build, check, flush_cache
 from site_builder.engine import CACHED
 from site_builder.errors import ContentError
 from site_builder.model import Edition
@@ -433,6 +433,43 @@ def test_work_split_across_processes_gives_the_same_output(
     write_tree(site, {"templates/region.html": "{{ no_such_variable }}"})
     with pytest.raises(ContentError, match="no_such_variable"):
         build(site, tmp_path / "parallel", search=False, workers=3)
+
+
+def test_rebuilds_with_the_cache_in_memory_write_it_only_when_flushed(site: Path) -> None:
+    """`serve`'s rebuilds: the cache stays in memory until flush_cache; the output is a cold
+    build's either way, and a process that never got the flushed files starts from the older ones."""
+    folder = site.parent / "cache"
+
+    def pickles() -> dict[str, bytes]:  # (the pieces' own files are written as they are made)
+        return {name: data for name, data in files(folder).items() if name.endswith(".pickle")}
+
+    cached(site)
+    on_disk = pickles()
+    edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, corrected.")
+    first = cached(site, deferred_cache=True)
+    assert first.rendered and pickles() == on_disk  # nothing written
+    same_as_cold(site)
+    assert cached(site, deferred_cache=True).archive is None  # the memory holds this build's state
+    edit(site / A, "Narrative of Alpha, corrected.", "Narrative of Alpha, corrected twice.")
+    assert "events/2025-01-10-a/index.html" in cached(site, deferred_cache=True).rendered
+
+    # A process that starts now (serve stopped without writing the cache) reads the older files.
+    memory = dict(cache._MEMORY)
+    cache._MEMORY.clear()
+    assert cached(site).rendered  # not the state the output is in: it works again, and right
+    same_as_cold(site)
+    cache._MEMORY.clear()
+    cache._MEMORY.update(memory)
+
+    flush_cache(folder)  # writes nothing: the build above wrote these files since
+    cache._MEMORY.clear()
+    assert cached(site).archive is None
+    edit(site / A, "corrected twice.", "corrected three times.")
+    cached(site, deferred_cache=True)
+    flush_cache(folder)
+    cache._MEMORY.clear()  # as the next process finds the cache: the flushed state, nothing to do
+    assert cached(site).archive is None
+    same_as_cold(site)
 
 
 def test_list_items_made_in_workers_are_kept_for_the_next_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:

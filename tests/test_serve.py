@@ -24,7 +24,7 @@ import pytest
 from conftest import MINIMAL_SITE, event, write_tree
 from playwright.sync_api import Browser
 
-from site_builder import serve
+from site_builder import cache, serve
 from site_builder.build import build
 from site_builder.cli import main
 from site_builder.serve import Session, describe
@@ -204,6 +204,10 @@ def test_after_edits_settle_the_output_is_a_normal_build(served: Served, tmp_pat
     assert tree(served.output) == tree(tmp_path / "expected")
     # Nothing of serve's left beside it (the build's own spare folder stays: that is the cache's).
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((".output.index-", ".output.search-"))]
+    # The rebuilds kept the cache in memory; it was written before the re-index: a new process
+    # building the same output finds every page as it is.
+    cache._MEMORY.clear()
+    assert build(served.content, served.output, cache_dir=tmp_path / ".cache", search=False).rendered == frozenset()
 
 
 def test_rebuilds_keep_the_previous_index_and_an_outdated_reindex_is_dropped(
