@@ -67,6 +67,7 @@ class Fragments:
         self._out: tuple[int, int, str] | None = None  # (pid, fd, name) of this process's file
         self._size = 0
         self._readers: dict[str, tuple[int, int]] = {}  # by file name: (pid, descriptor)
+        self._order: tuple[Sequence[Event] | None, bytes, bytes] = (None, b"", b"")  # see `joined`
         empty = Archive(front.site, (), front.publishers, (), ())
         self.headers = {"events_csv": datacsv.events_csv(empty), "tallies_csv": datacsv.tallies_csv(empty)}
 
@@ -204,8 +205,10 @@ class Fragments:
         unchanged pieces is copied as it lies there (in the kernel, not a Python step per event),
         and only the changed events' pieces are read from the pieces. Else from the pieces, one
         by one. The bytes are the same either way."""
-        ids = "\0".join(event.id for event in events).encode("utf-8", "surrogatepass")
-        entries = b"".join(self.entries[event.id] for event in events)
+        if self._order[0] is not events:  # the three files of a build list the same events
+            ids = "\0".join(event.id for event in events).encode("utf-8", "surrogatepass")
+            self._order = (events, ids, b"".join(self.entries[event.id] for event in events))
+        _, ids, entries = self._order
         h = hashlib.blake2b(b"pieced 1", digest_size=16)
         for part in (self.key, kind.encode(), *frame, ids, entries):
             h.update(len(part).to_bytes(8, "little") + part)

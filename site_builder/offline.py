@@ -211,9 +211,10 @@ def shards(terms: dict[str, str]) -> list[tuple[str, list[str]]]:
     A group that is too big is split by one more letter; a word equal to the prefix it was split
     at stays in a group of its own under that prefix, so each word belongs to exactly one group."""
     out: list[tuple[str, list[str]]] = []
+    sizes = {w: len(w) + len(postings) + 6 for w, postings in terms.items()}
 
     def split(prefix: str, group: list[str]) -> None:
-        size = sum(len(w) + len(terms[w]) + 6 for w in group)
+        size = sum(map(sizes.__getitem__, group))
         if size <= SHARD_BYTES or len(prefix) >= MAX_PREFIX or len(group) == 1:
             out.append((prefix, group))
             return
