@@ -17,6 +17,7 @@ the same rule, a third of the rendering time.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from jinja2 import (
     pass_context,
 )
 from jinja2.bccache import Bucket, BytecodeCache, FileSystemBytecodeCache
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -157,6 +160,49 @@ def _url(root: str, target: str) -> str:
     return root + target
 
 
+class _Strings(Extension):
+    """`t("key")` with a literal key and nothing more: the text, in the site's language, put into
+    the template when it is compiled, not a call on every page (an event page makes about 40 of
+    them, a fifth of its time). The text is escaped as the call's result was. A template that
+    names `t` in any other way (a loop variable, an argument, a filter, `x.t`) keeps its calls,
+    and so does a key the table lacks (the page then fails as before, at that line)."""
+
+    key = ""  # the language and table the texts come from: compiled code is kept per key (_Compiled)
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        tokens = list(stream)
+        t = cast(Callable[[str], str] | None, self.environment.globals.get("t"))
+        at = [n for n, token in enumerate(tokens) if token.type == "name" and token.value == "t"]
+        if t is None or any(n + 1 == len(tokens) or tokens[n + 1].type != "lparen" for n in at):
+            yield from tokens  # `t` is a variable here, or no global: nothing is the global's call
+            return
+        n = 0
+        while n < len(tokens):
+            token = tokens[n]
+            if token.type == "name" and token.value == "t" and _plain_call(tokens, n):
+                try:
+                    text = t(tokens[n + 2].value)
+                except KeyError:
+                    text = None
+                if isinstance(text, str):
+                    yield Token(token.lineno, "string", text)
+                    n += 4
+                    continue
+            yield token
+            n += 1
+
+
+def _plain_call(tokens: list[Token], n: int) -> bool:
+    """tokens[n] (the name `t`) begins `t("...")`, and is the global's name, not an attribute's,
+    a filter's, a test's or a call block's."""
+    if n + 3 >= len(tokens) or [tok.type for tok in tokens[n + 1 : n + 4]] != ["lparen", "string", "rparen"]:
+        return False
+    before = tokens[n - 1] if n else None
+    return before is None or not (
+        before.type in ("dot", "pipe") or (before.type == "name" and before.value in ("is", "call", "filter"))
+    )
+
+
 class _Compiled(BytecodeCache):
     """Compiled templates, by name and source: kept for the next build in this process (`serve`),
     and on disk for the next process, in a folder only this user can write (`user_folder`;
@@ -167,6 +213,14 @@ class _Compiled(BytecodeCache):
     def __init__(self) -> None:
         self.code: dict[tuple[bool, str, str | None], bytes] = {}
         self.disk: dict[bool, BytecodeCache | None] = {}
+
+    def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
+        """Jinja's bucket, keyed also by the texts `_Strings` put into the code."""
+        strings = environment.extensions.get(_Strings.identifier)
+        key = self.get_cache_key(f"{name}\0{strings.key if isinstance(strings, _Strings) else ''}", filename)
+        bucket = Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
 
     @staticmethod
     def _key(bucket: Bucket) -> tuple[bool, str, str | None]:
@@ -204,12 +258,12 @@ _COMPILED = _Compiled()
 
 
 @lru_cache(maxsize=4)
-def _table(path: Path, stamp: tuple[int, int]) -> dict[str, dict[str, str]]:
-    return load_table(path)
+def _table(path: Path, stamp: tuple[int, int]) -> tuple[dict[str, dict[str, str]], str]:
+    return load_table(path), hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _strings(path: Path) -> dict[str, dict[str, str]]:
-    """The translation table, read once per process while the file stays as it is."""
+def _strings(path: Path) -> tuple[dict[str, dict[str, str]], str]:
+    """The translation table, read once per process while the file stays as it is, and a digest of it."""
     st = path.stat()
     return _table(path, (st.st_mtime_ns, st.st_size))
 
@@ -246,10 +300,12 @@ def environment(
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a build: no stat per page
         bytecode_cache=_COMPILED,
+        extensions=[_Strings],
     )
     site = archive.site
-    table = _strings(theme / "strings.yaml")
+    table, table_digest = _strings(theme / "strings.yaml")
     t = translator(table, site.language)
+    cast(_Strings, env.extensions[_Strings.identifier]).key = f"{site.language}:{table_digest}"
     tree = TrackedTree(archive.regions, archive.events, complete)
     publishers = {p.id: p for p in archive.publishers}
 

@@ -268,3 +268,42 @@ def test_compiled_templates_are_kept_for_this_user_and_apart_from_the_sandbox(
     folder.chmod(0o777)  # writable by others: code found there could be anyone's
     environment(Environment).get_template("page.html")
     assert compiled == ["Environment", "SandboxedEnvironment", "Environment"]
+
+
+def test_ui_strings_are_put_into_the_compiled_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`t("key")` becomes its text when the template is compiled, escaped as before; a template
+    where `t` is something else keeps its calls, and each language has its own compiled code."""
+    from jinja2 import DictLoader, Environment
+
+    from site_builder.render import _Compiled, _Strings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    templates = DictLoader(
+        {
+            "page.html": '{{ t("k") }}|{{ t("amp") }}|{{ t("k")|upper }}|{{ x.t("k") }}|{{ t("k", n=1) }}',
+            "loop.html": '{% for t in [other] %}{{ t("k") }}{% endfor %}',
+            "missing.html": '{{ t("missing") }}',
+        }
+    )
+    texts = {"en": {"k": "Date", "amp": "A & <B>"}, "ar": {"k": "التاريخ", "amp": "أ & ب"}}
+    called: list[str] = []
+    compiled = _Compiled()
+
+    def environment(language: str) -> Environment:
+        def t(key: str, **values: object) -> str:
+            called.append(key)
+            return texts[language][key] + "".join(f" {name}={value}" for name, value in values.items())
+
+        env = Environment(loader=templates, bytecode_cache=compiled, autoescape=True, extensions=[_Strings])
+        env.globals.update(t=t, x={"t": lambda key: "an attribute"}, other=lambda key: "a loop variable")
+        env.extensions[_Strings.identifier].key = language  # type: ignore[attr-defined]
+        return env
+
+    english = environment("en").get_template("page.html")
+    called.clear()
+    assert english.render() == "Date|A &amp; &lt;B&gt;|DATE|an attribute|Date n=1"
+    assert called == ["k"]  # only the call with values was made on rendering
+    assert environment("ar").get_template("page.html").render().startswith("التاريخ|أ &amp; ب|")
+    assert environment("en").get_template("loop.html").render() == "a loop variable"
+    with pytest.raises(KeyError):  # as before: when the page is rendered
+        environment("en").get_template("missing.html").render()
