@@ -249,6 +249,7 @@ class Store:
         except OSError:
             return
         _MEMORY[self._key(name)] = (stamp, value)
+        _PENDING.pop(self._key(name), None)  # this file holds it now
 
     def flush(self) -> None:
         """Write what deferred saves kept in memory for this folder, unless another process wrote
