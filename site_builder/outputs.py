@@ -48,10 +48,14 @@ PAGES_PER_JOB = 40  # small pages are rendered this many to a job: fewer results
 # worker shares the parent's memory only until either writes to it, and counts it all in its own
 # resident size; a rebuild after an edit stays in one process. So does any rebuild (the cache
 # held the last build) once the parent holds FORK_MEMORY: at 10,000 entries it holds 150-250 MiB
-# by then, which a worker would count again (and at 100,000, 1.2 GB). A cold build forks.
+# by then, which a worker would count again (and at 100,000, 1.2 GB). A cold build forks until
+# the parent holds FORK_MEMORY_COLD: at 100,000 entries it holds 750 MiB when the pages after the
+# entries' are made, and its worker came to hold 1.1 GB (reading objects writes their reference
+# counts, so their pages are copied): 2.3 GB in all, 1.5 GB in one process, a fifth slower.
 EVENT_PAGE = 12
 PARALLEL = 25_000
 FORK_MEMORY = 128 * 2**20
+FORK_MEMORY_COLD = 512 * 2**20
 COUNTS = ("events", "tags", "cited", "tag-names")  # needs of pages that count entries, not list them
 
 
@@ -223,6 +227,7 @@ class Outputs:
         jobs = [job for _, job in queued]
         progress.stage(name, len(jobs))
         large = sum(cost for cost, _ in queued) > PARALLEL
-        work = workers if large and (not self.before or parallel.resident() < FORK_MEMORY) else 1
+        limit = FORK_MEMORY if self.before else FORK_MEMORY_COLD
+        work = workers if large and parallel.resident() < limit else 1
 
         parallel.run_jobs(jobs, work, lambda _, result: self.merge(result), progress.count)

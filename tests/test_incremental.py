@@ -486,7 +486,7 @@ def test_list_items_made_in_workers_are_kept_for_the_next_build(site: Path, monk
     same_as_cold(site)
 
 
-def test_a_rebuild_forks_no_worker_once_the_parent_is_large(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_build_forks_no_worker_once_the_parent_is_large(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outputs, "PARALLEL", 0)  # every build's work is "large"
     asked: list[int] = []
     run_jobs = outputs.parallel.run_jobs
@@ -496,14 +496,17 @@ def test_a_rebuild_forks_no_worker_once_the_parent_is_large(site: Path, monkeypa
         run_jobs(jobs, workers, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(outputs.parallel, "run_jobs", counted)
-    cached(site, workers=2)  # no cache yet: forks, whatever the parent holds
+    monkeypatch.setattr(outputs.parallel, "resident", lambda: outputs.FORK_MEMORY_COLD)
+    build(site, site.parent / "large", search=False, workers=2)  # no cache, but a large parent
+    monkeypatch.setattr(outputs.parallel, "resident", lambda: outputs.FORK_MEMORY_COLD - 1)
+    cached(site, workers=2)  # no cache yet: forks while the parent holds less
     edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, again.")
     monkeypatch.setattr(outputs.parallel, "resident", lambda: outputs.FORK_MEMORY)
     cached(site, workers=2)
     monkeypatch.setattr(outputs.parallel, "resident", lambda: outputs.FORK_MEMORY - 1)
     edit(site / A, "Narrative of Alpha, again.", "Narrative of Alpha, once more.")
     cached(site, workers=2)
-    assert asked == [2, 1, 2]
+    assert asked == [1, 2, 1, 2]
     same_as_cold(site)
 
 
