@@ -355,8 +355,7 @@ class _Made:
     """What `index_files` made last in this process, for the next call to reuse where its input is
     the same: a `serve` rebuild after one edit changes a few words, one filter and one chunk."""
 
-    encoded: dict[str, str]
-    terms: dict[str, tuple[list[str], bytes]]  # shard name -> its words and its file
+    terms: dict[str, tuple[list[str], tuple[str, ...], bytes]]  # shard name -> words, postings, file
     filters: list[dict[str, list[str]]]
     filter_files: dict[str, bytes]
     counts: dict[str, Any]  # by filter, for meta.js
@@ -377,13 +376,14 @@ def index_files(
     last = _last[0] if _last else None
     groups = shards(encoded)
     names = [shard_name(prefix) for prefix, _ in groups]
-    terms: dict[str, tuple[list[str], bytes]] = {}
+    terms: dict[str, tuple[list[str], tuple[str, ...], bytes]] = {}
     for name, (_, group) in zip(names, groups, strict=True):
         kept = last.terms.get(name) if last else None
-        if kept and last and kept[0] == group and all(encoded[w] == last.encoded.get(w) for w in group):
+        postings = tuple(map(encoded.__getitem__, group))
+        if kept and kept[0] == group and kept[1] == postings:
             terms[name] = kept
         else:
-            terms[name] = group, script("terms", name, {w: encoded[w] for w in group})
+            terms[name] = group, postings, script("terms", name, dict(zip(group, postings, strict=True)))
     if last and last.filters == filters:
         filter_files, counts_by_filter = last.filter_files, last.counts
     else:
@@ -394,7 +394,7 @@ def index_files(
         rel, rows = f"docs/{n // CHUNK}.js", shown[n : n + CHUNK]
         kept_doc = last.docs.get(rel) if last and last.shown[n : n + CHUNK] == rows else None
         docs[rel] = kept_doc or script("docs", n // CHUNK, rows)
-    _last[:] = [_Made(dict(encoded), terms, list(filters), filter_files, counts_by_filter, list(shown), docs)]
+    _last[:] = [_Made(terms, list(filters), filter_files, counts_by_filter, list(shown), docs)]
     meta = {
         "format": FORMAT,
         "count": len(shown),
@@ -403,7 +403,7 @@ def index_files(
         "files": names,
         "filters": counts_by_filter,
     }
-    out = {f"terms/{name}.js": file for name, (_, file) in terms.items()}
+    out = {f"terms/{name}.js": file for name, (_, _, file) in terms.items()}
     out |= filter_files | docs
     out["meta.js"] = script("meta", "", meta)
     return dict(sorted(out.items()))
