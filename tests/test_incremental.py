@@ -154,6 +154,23 @@ def test_a_template_edit_renders_only_the_pages_using_it(site: Path) -> None:
     same_as_cold(site)
 
 
+def test_entries_parsed_again_for_their_pages_keep_their_records(site: Path) -> None:
+    """Editing event.html parses every entry again (their narratives are not cached); an entry
+    whose file did not change keeps the record it had, so the cache has none to write again."""
+    cached(site)
+    shards = sorted((site.parent / "cache").glob("build-entries-*.pickle"))
+    before = {path.name: path.stat().st_ino for path in shards}
+    theme = (Path(__file__).parent.parent / "themes/default/templates/event.html").read_text()
+    write_tree(site, {"templates/event.html": theme.replace('class="event"', 'class="event edited"')})
+    assert len([p for p in cached(site).rendered if p.startswith("events/")]) == len(EVENTS)
+    assert {path.name: path.stat().st_ino for path in shards} == before  # none replaced
+    same_as_cold(site)
+    edit(site / A, "Narrative of Alpha.", "Narrative of Alpha, changed.")
+    cached(site)
+    assert {path.name: path.stat().st_ino for path in shards} != before  # the changed entry's shard
+    same_as_cold(site)
+
+
 def test_a_template_reading_regions_through_tree_follows_them(site: Path) -> None:
     """A site's template may ask `tree` for any region's events: the page then depends on them."""
     page = '{% extends "base.html" %}{% block main %}{{ page.title }}: {{ tree.events("south")|length }}{% endblock %}'
